@@ -1,0 +1,165 @@
+"""proctor.asserts.assert_close: what passes, what fails, and what the failure says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from proctor.asserts import CheckFailure, assert_close
+
+
+@dataclass
+class Tol:
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+
+TOL = Tol()
+AXES = ("batch", "seq_q", "d_v")
+
+
+@pytest.fixture
+def e() -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((2, 3, 4))
+
+
+def fail(actual: object, expected: np.ndarray, **kw: object) -> CheckFailure:
+    kw.setdefault("what", "the output")
+    with pytest.raises(CheckFailure) as info:
+        assert_close(actual, expected, tol=TOL, **kw)
+    return info.value
+
+
+def test_equal_and_within_tolerance_pass(e: np.ndarray) -> None:
+    assert_close(e, e, tol=TOL, what="x")
+    assert_close(e * (1 + 5e-5), e, tol=TOL, what="x")
+    assert_close(e.astype(np.float32), e, tol=TOL, what="float32 work is fine")
+
+
+def test_tolerance_is_atol_plus_rtol_times_expected() -> None:
+    e = np.array([0.0, 1000.0])
+    assert_close(np.array([9e-6, 1000.09]), e, tol=TOL, what="x")
+    f = fail(np.array([0.0, 1000.2]), e)
+    assert f.details["worst_index"] == [1]
+
+
+def test_check_failure_is_an_assertion_error(e: np.ndarray) -> None:
+    assert isinstance(fail(e + 1, e), AssertionError)
+
+
+def test_tensor_like_actual_is_unwrapped(e: np.ndarray) -> None:
+    class Tensor:
+        def __init__(self, data: np.ndarray) -> None:
+            self.data = data
+
+    assert_close(Tensor(e.copy()), e, tol=TOL, what="x")
+    fail(Tensor(e + 1), e)
+
+
+def test_bool_and_int_results_compare_as_numbers() -> None:
+    mask = np.tril(np.ones((3, 3)))
+    assert_close(mask.astype(bool), mask, tol=TOL, what="mask")
+    assert_close(mask.astype(np.int32), mask, tol=TOL, what="mask")
+    assert_close(mask.tolist(), mask, tol=TOL, what="nested lists are numbers too")
+
+
+def test_details_of_a_value_mismatch(e: np.ndarray) -> None:
+    a = e.copy()
+    a[1, 2, 3] += 0.5
+    a[0, 0, 0] += 0.1
+    f = fail(a, e, what="the output of forward", axes=AXES)
+    d = f.details
+    assert d["checked"] == "the output of forward"
+    assert d["shape"] == [2, 3, 4]
+    assert d["worst_index"] == [1, 2, 3]
+    assert d["worst_actual"] == pytest.approx(a[1, 2, 3])
+    assert d["worst_expected"] == pytest.approx(e[1, 2, 3])
+    assert d["max_abs_err"] == pytest.approx(0.5)
+    assert d["max_rel_err"] == pytest.approx(0.5 / abs(e[1, 2, 3]))
+    assert d["mismatch_fraction"] == pytest.approx(2 / 24)
+    msg = str(f)
+    assert msg.startswith("Checking the output of forward:")
+    assert "2 of 24 entries" in msg and "[1, 2, 3]" in msg
+    assert "(2, 3, 4) (batch, seq_q, d_v)" in msg
+
+
+def test_message_has_the_hint_on_its_own_line(e: np.ndarray) -> None:
+    f = fail(e * 2, e)
+    assert f.hint and "constant factor of about 2" in f.hint
+    assert str(f).splitlines()[-1] == "Hint: " + f.hint
+
+
+def test_variants_name_the_misconception(e: np.ndarray) -> None:
+    f = fail(-e, e, variants={"neg": (-e, "you negated the scores")})
+    assert f.hint == "you negated the scores"
+
+
+def test_fallback_hint_only_when_nothing_is_diagnosed(e: np.ndarray) -> None:
+    assert fail(e * 2, e, hint="fallback").hint != "fallback"
+    assert fail(np.zeros((9,)), e, hint="fallback").hint == "fallback"
+
+
+def test_shape_mismatch_message(e: np.ndarray) -> None:
+    f = fail(np.zeros((2, 4, 3)), e, axes=AXES)
+    assert "expected shape (2, 3, 4) (batch, seq_q, d_v) but got (2, 4, 3)" in str(f)
+    assert f.details["expected_shape"] == [2, 3, 4]
+    assert f.details["actual_shape"] == [2, 4, 3]
+
+
+def test_nan_is_reported_with_count_and_first_position() -> None:
+    e = np.ones((3, 4, 4))
+    a = e.copy()
+    a[0, 2, 1] = a[1, 0, 0] = a[2, 3, 3] = np.nan
+    f = fail(a, e)
+    assert "3 of 48 entries are NaN, first at [0, 2, 1]" in str(f)
+    assert f.details["nonfinite"] == 3
+
+
+def test_inf_is_reported() -> None:
+    e = np.ones(4)
+    f = fail(np.array([1.0, np.inf, 1.0, -np.inf]), e)
+    assert "1 of 4 entries is +inf, first at [1]" in str(f)
+    assert "-inf, first at [3]" in str(f)
+
+
+def test_nan_fails_even_with_huge_tolerance() -> None:
+    with pytest.raises(CheckFailure):
+        assert_close(np.array([np.nan]), np.array([1.0]), tol=Tol(1e9, 1e9), what="x")
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (None, "returned None"),
+        (np.array(["a", "b"]), "not numbers"),
+        (np.array([object()]), "not numbers"),
+        (np.array([1j]), "complex"),
+        ("text", "not numbers"),
+    ],
+)
+def test_non_numeric_results_fail_plainly(value: object, words: str) -> None:
+    f = fail(value, np.zeros(2))
+    assert words in str(f)
+
+
+def test_tuple_returned_where_array_expected(e: np.ndarray) -> None:
+    f = fail((e, e), e)
+    assert "tuple of 2 values" in str(f)
+    assert "return_attention_weights" in f.hint
+
+
+def test_where_limits_comparison_but_not_finiteness() -> None:
+    e = np.array([[1.0, 2.0], [3.0, 4.0]])
+    rows = np.array([[True], [False]])
+    assert_close(np.array([[1.0, 2.0], [99.0, -5.0]]), e, tol=TOL, what="x", where=rows)
+    f = fail(np.array([[1.0, 2.0], [np.nan, 4.0]]), e, where=rows)
+    assert "NaN" in str(f)
+    f = fail(np.array([[1.0, 2.5], [3.0, 4.0]]), e, where=rows)
+    assert "of the 2 entries compared" in str(f)
+
+
+def test_non_numeric_expected_is_a_suite_bug() -> None:
+    with pytest.raises(TypeError):
+        assert_close(np.zeros(1), None, tol=TOL, what="x")
