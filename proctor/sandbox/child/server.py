@@ -1,0 +1,240 @@
+"""The request loop of one sandboxed child: load a submission, then answer calls.
+
+Runs inside the sandbox, after the zygote forked it and applied the limits. Student
+objects live here in a handle table; only plain values and handle numbers go back.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+import numpy as np
+
+import loader
+import wire
+
+MAX_REQUEST_BYTES = 1 << 30
+CHILD_DIR = os.path.dirname(os.path.abspath(__file__))
+_TENSOR_NAMES = ("tensor", "parameter", "variable", "array")
+
+
+class _Handles:
+    """Student objects the trusted side refers to by number."""
+
+    def __init__(self) -> None:
+        self.objects: dict[int, Any] = {}
+        self.next_id = 1
+
+    def add(self, obj: Any) -> dict:
+        ref = self.next_id
+        self.next_id += 1
+        self.objects[ref] = obj
+        return {"__ref__": ref, "type": _type_name(obj), "callable": callable(obj)}
+
+    def get(self, ref: dict) -> Any:
+        try:
+            return self.objects[int(ref["__ref__"])]
+        except (KeyError, TypeError, ValueError):
+            raise LookupError("that object no longer exists in the sandbox") from None
+
+
+def _type_name(obj: Any) -> str:
+    try:
+        return type(obj).__name__
+    except Exception:  # noqa: BLE001
+        return "object"
+
+
+def unwrap_tensor(value: Any) -> Any:
+    """A Tensor-like (an object whose ``.data`` is an ndarray) stands for that ndarray.
+
+    Only objects that look like tensors are unwrapped, so a student's KV cache that
+    happens to keep a ``.data`` attribute still comes back as an object.
+    """
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool, str, type(None))):
+        return value
+    try:
+        data = getattr(value, "data", None)
+        looks_like_tensor = hasattr(value, "shape") or any(
+            n in type(value).__name__.lower() for n in _TENSOR_NAMES)
+    except Exception:  # noqa: BLE001 - a hostile __getattr__
+        return value
+    if isinstance(data, np.ndarray) and looks_like_tensor:
+        return data
+    return value
+
+
+class Server:
+    """Answers the trusted side's requests for one loaded submission."""
+
+    def __init__(self, sock: socket.socket, output_fd: int) -> None:
+        self.sock = sock
+        self.output_fd = output_fd
+        self.namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": __builtins__}
+        self.handles = _Handles()
+
+    # ----------------------------------------------------------------- encoding
+    def _encode_result(self, value: Any) -> tuple[Any, list[memoryview]]:
+        buffers: list[memoryview] = []
+
+        def on_object(obj: Any) -> dict:
+            return self.handles.add(obj.obj if isinstance(obj, _AlwaysHandle) else obj)
+
+        value = _unwrap_deep(value)
+        return wire.encode(value, buffers, on_object), buffers
+
+    def _decode_args(self, obj: Any, buffers: list[bytearray]) -> Any:
+        return wire.decode(obj, buffers, self.handles.get)
+
+    # ----------------------------------------------------------------- requests
+    def serve(self) -> None:
+        while True:
+            try:
+                header, buffers = wire.recv_msg(self.sock, MAX_REQUEST_BYTES)
+            except wire.PeerClosed:
+                return
+            try:
+                value = self.dispatch(header, buffers)
+                payload, out_buffers = self._encode_result(value)
+                wire.send_msg(self.sock, {"ok": True, "value": payload}, out_buffers)
+            except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+                wire.send_msg(self.sock, {"ok": False, "error": loader.describe_error(
+                    exc, lambda fn: not fn.startswith(CHILD_DIR))})
+
+    def dispatch(self, header: dict, buffers: list[bytearray]) -> Any:
+        op = header.get("op")
+        if op == "load":
+            return self.load(header)
+        if op == "ping":
+            return "pong"
+        if op == "has":
+            return header["name"] in self.namespace
+        if op == "call":
+            fn = self._target(header)
+            args = self._decode_args(header.get("args", []), buffers)
+            kwargs = self._decode_args(header.get("kwargs", {"__map__": {}}), buffers)
+            result = fn(*args, **kwargs)
+            if isinstance(fn, type):  # constructing a student class: keep the object here
+                return _Keep(result)
+            return result
+        if op == "getattr":
+            value = getattr(self.handles.get(header["target"]), header["name"])
+            if callable(value) and not isinstance(value, np.ndarray) and unwrap_tensor(value) is value:
+                return {"__method__": True}
+            return value
+        if op == "assign":
+            return self.assign(header, buffers)
+        if op == "measure":
+            return self.measure(header, buffers)
+        if op == "release":
+            self.handles.objects.clear()
+            return None
+        if op == "output":
+            return self.read_output(int(header.get("limit", 65536)))
+        raise ValueError(f"unknown request {op!r}")
+
+    def _target(self, header: dict) -> Any:
+        name = header.get("name")
+        if header.get("target") is None:
+            if name not in self.namespace:
+                raise _MissingName(name)
+            return self.namespace[name]
+        obj = self.handles.get(header["target"])
+        return obj if name is None else getattr(obj, name)
+
+    def load(self, header: dict) -> dict:
+        """Run the submission's code; report errors per cell and where each unit began."""
+        if header["kind"] == "py":
+            units = [{"index": i, "source": src, "kind": "module", "filename": header["filename"],
+                      "label": f"line {line}"}
+                     for i, (line, src) in enumerate(loader.split_module(header["source"], header["filename"]))]
+        else:
+            units = [{"index": c["index"], "source": c["source"], "kind": "cell",
+                      "filename": f"<cell {c['index']}>", "label": f"cell {c['index']}"}
+                     for c in header["cells"]]
+        skip = set(header.get("skip", []))
+        units = [u for u in units if u["index"] not in skip]
+
+        def progress(index: int) -> None:
+            wire.send_msg(self.sock, {"progress": index})
+
+        errors = loader.run_units(units, self.namespace, progress)
+        return {"errors": errors, "units": len(units)}
+
+    def assign(self, header: dict, buffers: list[bytearray]) -> None:
+        """Write into an existing array attribute in place (``w[...] = W``)."""
+        obj = self.handles.get(header["target"])
+        target = unwrap_tensor(getattr(obj, header["name"]))
+        value = self._decode_args(header["value"], buffers)
+        if not isinstance(target, np.ndarray):
+            raise TypeError(f"{header['name']} is a {type(target).__name__}, not an array "
+                            "(or a Tensor whose .data is an array) that can be written in place")
+        target[...] = value
+        return None
+
+    def measure(self, header: dict, buffers: list[bytearray]) -> dict:
+        """Peak traced memory and wall time of a call, its result discarded."""
+        fn = self._target(header)
+        args = self._decode_args(header.get("args", []), buffers)
+        kwargs = self._decode_args(header.get("kwargs", {"__map__": {}}), buffers)
+        peaks, times = [], []
+        tracemalloc.start()
+        try:
+            for _ in range(int(header.get("repeat", 1))):
+                tracemalloc.reset_peak()
+                base = tracemalloc.get_traced_memory()[0]
+                t0 = time.perf_counter()
+                result = fn(*args, **kwargs)
+                times.append(time.perf_counter() - t0)
+                peaks.append(tracemalloc.get_traced_memory()[1] - base)
+                del result
+        finally:
+            tracemalloc.stop()
+        return {"peak_bytes": max(peaks), "times": times}
+
+    def read_output(self, limit: int) -> str:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - the student may have replaced or closed it
+                pass
+        try:
+            data = os.pread(self.output_fd, limit + 1, 0)
+        except OSError:
+            return ""
+        text = data[:limit].decode("utf-8", "replace")
+        return text + ("\n[... output truncated]" if len(data) > limit else "")
+
+
+class _MissingName(LookupError):
+    def __init__(self, name: str | None) -> None:
+        super().__init__(f"your submission does not define `{name}`")
+
+
+class _Keep:
+    """Marks a value that must stay in the sandbox as a handle (a constructed object)."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+
+def _unwrap_deep(value: Any) -> Any:
+    if isinstance(value, _Keep):
+        return _AlwaysHandle(value.obj)
+    if isinstance(value, tuple):
+        return tuple(_unwrap_deep(v) for v in value)
+    if isinstance(value, list):
+        return [_unwrap_deep(v) for v in value]
+    return unwrap_tensor(value)
+
+
+class _AlwaysHandle:
+    """Wrapper that wire.encode does not recognise, so it becomes a handle."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj

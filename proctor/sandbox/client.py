@@ -1,0 +1,198 @@
+"""The trusted side of the sandbox: start the zygote, spawn children, call them safely.
+
+A :class:`Sandbox` owns one zygote (a fork server inside the isolation boundary). Each
+submission gets a :class:`Child`; every request to it has a wall-clock deadline, and a
+child that misses one is killed with its whole process group. A zygote that stops
+answering is torn down with its namespace and started again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from proctor.sandbox import isolation
+from proctor.sandbox.child import wire
+
+#: The most a child may send back in one reply (arrays included).
+MAX_REPLY_BYTES = 256 * 1024 * 1024
+_ZYGOTE_START_TIMEOUT_S = 60.0
+_CONTROL_TIMEOUT_S = 5.0
+
+
+class SandboxFailure(Exception):
+    """The child could not answer: it died, hung, or broke the protocol."""
+
+
+class SandboxTimeout(SandboxFailure):
+    """A call ran past its wall-clock limit; the child was killed."""
+
+
+class SandboxCrashed(SandboxFailure):
+    """The child died or sent something that is not a valid reply."""
+
+
+@dataclass(frozen=True)
+class ChildLimits:
+    """Resource limits applied inside each child, on top of the isolation level."""
+
+    memory_mb: int = 1024
+    cpu_s: int = 130
+    output_bytes: int = 1 << 20
+
+    def to_json(self) -> dict[str, int]:
+        return {"memory_mb": self.memory_mb, "cpu_s": self.cpu_s, "output_bytes": self.output_bytes}
+
+
+class Sandbox:
+    """One fork server at a given isolation level; spawns children for submissions."""
+
+    def __init__(self, isolation_level: str | None = None) -> None:
+        self.level = isolation.best_available(isolation_level)
+        self._proc: subprocess.Popen | None = None
+        self._ctrl: socket.socket | None = None
+        self.pid_namespace = self.level in ("bwrap", "unshare")
+
+    # --------------------------------------------------------------- zygote
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._proc = subprocess.Popen(
+                isolation.command(self.level, theirs.fileno()), pass_fds=(theirs.fileno(),),
+                env=isolation.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, start_new_session=True, cwd="/")
+        finally:
+            theirs.close()
+        self._ctrl = ours
+        ours.settimeout(_ZYGOTE_START_TIMEOUT_S)
+        try:
+            hello = ours.recv(4096)
+        except OSError:
+            hello = b""
+        if not hello:
+            err = self._proc.stderr.read().decode(errors="replace")[-2000:] if self._proc.stderr else ""
+            self.close()
+            raise RuntimeError(f"the sandbox ({self.level}) failed to start: {err.strip() or 'no output'}")
+        ours.settimeout(_CONTROL_TIMEOUT_S)
+
+    def _control(self, request: dict, fds: list[int] | None = None) -> dict:
+        if self._ctrl is None or self._proc is None or self._proc.poll() is not None:
+            self.close()
+            self._start()
+        assert self._ctrl is not None
+        try:
+            socket.send_fds(self._ctrl, [json.dumps(request).encode()], fds or [])
+            reply = self._ctrl.recv(65536)
+            if not reply:
+                raise OSError("zygote closed its control socket")
+            return json.loads(reply)
+        except (OSError, ValueError):
+            self.close()  # a zygote that stops answering is replaced whole
+            raise
+
+    def spawn(self, limits: ChildLimits) -> "Child":
+        """A fresh child process at this isolation level, ready to load a submission."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            try:
+                reply = self._control({"op": "spawn", "limits": limits.to_json()}, [theirs.fileno()])
+            except (OSError, ValueError):
+                reply = self._control({"op": "spawn", "limits": limits.to_json()}, [theirs.fileno()])
+        finally:
+            theirs.close()
+        return Child(self, ours, int(reply["pid"]), self._proc.pid if self._proc else None)
+
+    def kill_child(self, pid: int, zygote_pid: int | None) -> None:
+        """Kill a child and its process group, wherever its pid namespace is."""
+        if not self.pid_namespace:
+            for send in (os.killpg, os.kill):
+                try:
+                    send(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            return
+        if self._proc is None or zygote_pid != self._proc.pid:
+            return  # its whole namespace is already gone
+        try:
+            self._control({"op": "kill", "pid": pid})
+        except (OSError, ValueError):
+            pass  # _control already tore the namespace down, which killed the child
+
+    def close(self) -> None:
+        """Stop the zygote and everything in its namespace."""
+        if self._ctrl is not None:
+            self._ctrl.close()
+            self._ctrl = None
+        if self._proc is not None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self._proc.kill()
+            self._proc.wait()
+            if self._proc.stderr:
+                self._proc.stderr.close()
+            self._proc = None
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Child:
+    """One sandboxed process holding one loaded submission."""
+
+    def __init__(self, sandbox: Sandbox, sock: socket.socket, pid: int, zygote_pid: int | None) -> None:
+        self.sandbox = sandbox
+        self.sock = sock
+        self.pid = pid
+        self.zygote_pid = zygote_pid
+        self.alive = True
+        self.death: str | None = None
+
+    def request(self, header: dict, args: tuple[Any, list[memoryview]] | None = None, *,
+                timeout: float, on_progress: Any = None) -> tuple[dict, list[bytearray]]:
+        """Send one request and wait for its reply, at most ``timeout`` seconds.
+
+        ``on_progress(header)`` receives interim messages (load progress) before the reply.
+        """
+        if not self.alive:
+            raise SandboxCrashed(self.death or "the submission's process is not running")
+        deadline = time.monotonic() + max(timeout, 0.001)
+        try:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            wire.send_msg(self.sock, header, args[1] if args else None)
+            while True:
+                self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                reply, buffers = wire.recv_msg(self.sock, MAX_REPLY_BYTES)
+                if "progress" in reply and on_progress is not None:
+                    on_progress(reply)
+                    continue
+                return reply, buffers
+        except socket.timeout:
+            self.kill(f"it did not finish within {timeout:.3g} s")
+            raise SandboxTimeout(self.death) from None
+        except wire.PeerClosed:
+            self.kill(self._exit_reason())
+            raise SandboxCrashed(self.death) from None
+        except (wire.WireError, OSError, ValueError) as exc:
+            self.kill(f"it sent an invalid reply ({exc})")
+            raise SandboxCrashed(self.death) from None
+
+    def _exit_reason(self) -> str:
+        return "the process exited or was killed (a crash, sys.exit/os._exit, or a resource limit)"
+
+    def kill(self, reason: str = "killed by the grader") -> None:
+        if self.alive:
+            self.alive = False
+            self.death = reason
+            self.sandbox.kill_child(self.pid, self.zygote_pid)
+            self.sock.close()

@@ -1,0 +1,102 @@
+"""Choose how strongly the sandbox is isolated from the machine, and build its command.
+
+Levels, strongest first:
+
+* ``bwrap``: bubblewrap gives a read-only view of only the system libraries, the Python
+  installation and proctor's child code; a private /tmp; new user, pid, network, IPC and
+  UTS namespaces. The course's reference, suites and other submissions are not visible.
+* ``unshare``: util-linux ``unshare`` gives no network and a private pid namespace, but the
+  filesystem is the machine's (the child still drops to ``nobody`` when run as root).
+* ``rlimits``: a plain child process with resource limits, for machines that allow
+  neither. Students' local checks usually run at this level; nothing there is secret.
+
+Every level also applies rlimits, setsid and the wall-clock timeouts.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+
+CHILD_DIR = Path(__file__).with_name("child")
+LEVELS = ("bwrap", "unshare", "rlimits")
+_SANDBOX_CHILD_DIR = "/proctor_child"
+
+
+def python_paths() -> list[str]:
+    """Directories the sandboxed interpreter needs: its prefix and numpy's site dir."""
+    numpy_site = str(Path(numpy.__file__).resolve().parent.parent)
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), numpy_site}
+    return sorted(paths)
+
+
+def _bwrap_command(python: str) -> list[str]:
+    cmd = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+           "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev",
+           "--tmpfs", "/tmp", "--dir", "/work", "--chdir", "/tmp"]
+    for sys_dir in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives",
+                    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d"):
+        cmd += ["--ro-bind-try", sys_dir, sys_dir]
+    for path in python_paths():
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--ro-bind", str(CHILD_DIR), _SANDBOX_CHILD_DIR, "--"]
+    return cmd + [python, "-I", f"{_SANDBOX_CHILD_DIR}/zygote.py"]
+
+
+def command(level: str, control_fd: int) -> list[str]:
+    """The argv that starts the zygote at ``level``, serving on ``control_fd``."""
+    python = os.path.realpath(sys.executable)
+    numpy_site = str(Path(numpy.__file__).resolve().parent.parent)
+    if level == "bwrap":
+        return _bwrap_command(python) + [str(control_fd), numpy_site]
+    plain = [python, "-I", str(CHILD_DIR / "zygote.py"), str(control_fd), numpy_site]
+    if level == "unshare":
+        user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+        return ["unshare", *user, "--net", "--pid", "--fork", "--kill-child", "--"] + plain
+    if level == "rlimits":
+        return plain
+    raise ValueError(f"unknown isolation level {level!r}; expected one of {', '.join(LEVELS)}")
+
+
+@functools.cache
+def available(level: str) -> bool:
+    """Whether ``level`` actually works on this machine (tried once, then remembered)."""
+    if level == "rlimits":
+        return True
+    tool = "bwrap" if level == "bwrap" else "unshare"
+    if shutil.which(tool) is None:
+        return False
+    probe = command(level, 0)
+    # Replace the zygote with a trivial import of numpy to test the same mounts.
+    cut = probe.index("-I")
+    argv = probe[:cut] + ["-I", "-c", "import sys; sys.path.append(sys.argv[1]); import numpy",
+                          probe[-1]]
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=30, env=clean_env()).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def best_available(requested: str | None = None) -> str:
+    """The strongest level that works, or ``requested`` (env ``PROCTOR_ISOLATION``) if set."""
+    requested = requested or os.environ.get("PROCTOR_ISOLATION") or None
+    if requested:
+        if requested not in LEVELS:
+            raise ValueError(f"unknown isolation level {requested!r}; expected one of {', '.join(LEVELS)}")
+        if not available(requested):
+            raise RuntimeError(f"isolation level {requested!r} does not work on this machine")
+        return requested
+    return next(level for level in LEVELS if available(level))
+
+
+def clean_env() -> dict[str, str]:
+    """The whole environment the sandbox sees: nothing of the grader's."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
