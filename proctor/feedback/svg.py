@@ -262,18 +262,21 @@ def histogram(bins: Sequence[Bin], *, uid: str = "hist", title: str = "Score dis
     for i, b in enumerate(bins):
         h = b.count / peak * (bottom - top)
         x = left + i * slot + 3
-        out.append(f'<rect class="bar" data-bin="{escape(b.label)}" data-count="{b.count}" '
+        out.append(f'<rect class="hist-bar" data-bin="{escape(b.label)}" data-count="{b.count}" '
                    f'x="{_f(x)}" y="{_f(bottom - h)}" width="{_f(slot - 6)}" height="{_f(h)}" '
                    f'fill="{MEASURED}"/>')
         if b.count:
             out.append(f'<text x="{_f(x + (slot - 6) / 2)}" y="{_f(bottom - h - 4)}" '
                        f'font-size="11" text-anchor="middle" fill="{TEXT}">{b.count}</text>')
-        out.append(f'<text x="{_f(x + (slot - 6) / 2)}" y="{bottom + 15}" font-size="10" '
-                   f'text-anchor="middle" fill="{TEXT}">{b.lo:.0f}</text>')
+    # Tick labels on the bin edges (0, 10, ..., 100), so each bar sits between its bounds.
+    edges = [b.lo for b in bins] + ([bins[-1].hi] if bins else [])
+    for i, edge in enumerate(edges):
+        out.append(f'<text x="{_f(left + i * slot)}" y="{bottom + 15}" font-size="10" '
+                   f'text-anchor="middle" fill="{TEXT}">{edge:.0f}</text>')
     out.append(f'<path d="M{left} {top} V{bottom} H{W - right}" fill="none" stroke="{AXIS}"/>')
     out.append(f'<text class="axis-label" x="{(left + W - right) / 2:.0f}" y="{bottom + 36}" '
                f'font-size="12" text-anchor="middle" fill="{TEXT}">'
-               f'score (% of maximum, bins start at the number shown)</text>')
+               f'score (% of the maximum)</text>')
     cy = (top + bottom) / 2
     out.append(f'<text class="axis-label" x="12" y="{_f(cy)}" font-size="12" '
                f'text-anchor="middle" fill="{TEXT}" transform="rotate(-90 12 {_f(cy)})">'

@@ -1,0 +1,256 @@
+"""Class dashboard: one self-contained HTML page summarising many graded submissions.
+
+For the instructor, not the students: it shows what the class got wrong (pass rates per
+task and per test, the most frequent hints, efficiency verdicts) and which submissions
+need a human look (errors, timeouts, notebooks that failed to load, unreadable results).
+
+    results = load_results(Path("graded/"))          # every **/result.json below graded/
+    build_dashboard(results, Path("graded/dashboard.html"))
+
+It shares ``base.html.j2`` and ``style.css`` with the feedback page (proctor.feedback).
+Nothing here knows about a particular assignment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import proctor
+from proctor.feedback import svg
+from proctor.feedback.render import fraction, make_environment, status_view, write_atomic
+
+log = logging.getLogger(__name__)
+
+SOURCE = "_source"  # key load_results adds: the result.json path the dict came from
+ERROR = "_error"    # key of a placeholder for a result.json that could not be read
+
+PROBLEM_STATUSES = ("error", "timeout")
+
+
+def load_results(directory: Path) -> list[dict]:
+    """Every ``**/result.json`` under ``directory``, sorted by path.
+
+    Each dict gets ``"_source"`` (the file's path). A file that is not valid JSON or not a
+    result object does not stop the run: it comes back as ``{"_source": ..., "_error": ...}``,
+    which the dashboard lists as a warning row, and a warning is logged.
+    """
+    out: list[dict] = []
+    for path in sorted(Path(directory).rglob("result.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("tests", []), list):
+                raise ValueError("not a proctor result object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            log.warning("skipping unreadable result %s: %s", path, exc)
+            out.append({SOURCE: str(path), ERROR: f"{type(exc).__name__}: {exc}"})
+            continue
+        data[SOURCE] = str(path)
+        out.append(data)
+    return out
+
+
+def is_corrupt(result: dict) -> bool:
+    """True for the placeholders load_results makes for unreadable files."""
+    return ERROR in result
+
+
+def submission_name(result: dict) -> str:
+    """The submission's name, or its folder's name when the result does not say."""
+    if result.get("submission"):
+        return str(result["submission"])
+    if result.get(SOURCE):
+        return Path(result[SOURCE]).parent.name
+    return "?"
+
+
+def percent(result: dict) -> float:
+    """The result's score as a percentage of its maximum (0 when there is no maximum)."""
+    return 100.0 * fraction(result.get("score"), result.get("max_score"))
+
+
+def _relative_href(href: str | None, base: Path) -> str | None:
+    """A link usable from the dashboard's folder, or None.
+
+    Only local links are kept: a path relative to the dashboard, or an absolute file path
+    (turned into a relative one). Anything with a scheme or host is dropped, so the page
+    never points off the machine.
+    """
+    if not href:
+        return None
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return None
+    if os.path.isabs(href):
+        href = os.path.relpath(href, base)
+    return quote(Path(href).as_posix())
+
+
+def _feedback_href(result: dict, links: dict[str, str], base: Path) -> str | None:
+    """The submission's feedback page: from ``links`` if given, else a feedback.html that
+    sits next to its result.json."""
+    name = submission_name(result)
+    if name in links:
+        return _relative_href(links[name], base)
+    src = result.get(SOURCE)
+    if src:
+        candidate = Path(src).parent / "feedback.html"
+        if candidate.is_file():
+            return _relative_href(str(candidate.resolve()), base.resolve())
+    return None
+
+
+def dashboard_context(
+    results: list[dict],
+    out_dir: Path,
+    feedback_links: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """All the numbers the dashboard shows, computed from the result dicts."""
+    links = feedback_links or {}
+    good = [r for r in results if not is_corrupt(r)]
+    corrupt = [{"source": r.get(SOURCE, "?"), "error": r[ERROR]} for r in results if is_corrupt(r)]
+    percents = [percent(r) for r in good]
+    bins = svg.histogram_bins(percents)
+
+    # Per task: how many submissions got full marks, and the average fraction.
+    task_fracs: dict[str, list[float]] = defaultdict(list)
+    task_max: dict[str, Any] = {}
+    for r in good:
+        tasks = r.get("tasks") if isinstance(r.get("tasks"), dict) else {}
+        for task_id, info in tasks.items():
+            if isinstance(info, dict):
+                task_fracs[task_id].append(fraction(info.get("score"), info.get("max_score")))
+                task_max.setdefault(task_id, info.get("max_score"))
+    tasks = [
+        {
+            "id": task_id,
+            "max_score": task_max.get(task_id),
+            "n": len(fr),
+            "full": sum(f >= 1 - 1e-9 for f in fr),
+            "full_rate": sum(f >= 1 - 1e-9 for f in fr) / len(fr),
+            "mean": sum(fr) / len(fr),
+        }
+        for task_id, fr in task_fracs.items()
+    ]
+
+    # Per test, keyed by test id; plus hints, efficiency verdicts and problem submissions.
+    per_test: dict[str, dict[str, Any]] = {}
+    hints: dict[str, dict[str, Any]] = {}
+    verdicts: dict[str, Counter[str]] = defaultdict(Counter)
+    problems = []
+    for r in good:
+        name = submission_name(r)
+        status_counts: Counter[str] = Counter()
+        for t in r.get("tests") or []:
+            if not isinstance(t, dict):
+                continue
+            tid = str(t.get("id") or t.get("name") or "?")
+            status = str(t.get("status") or "unknown")
+            status_counts[status] += 1
+            row = per_test.setdefault(tid, {
+                "id": tid, "name": str(t.get("name") or tid), "task": str(t.get("task") or "other"),
+                "visibility": "public" if t.get("visibility") == "public" else "hidden",
+                "n": 0, "statuses": Counter(),
+            })
+            row["n"] += 1
+            row["statuses"][status] += 1
+            hint = str(t.get("hint") or "").strip()
+            if hint and status != "passed":
+                h = hints.setdefault(hint, {"hint": hint, "count": 0, "students": set(), "tests": set()})
+                h["count"] += 1
+                h["students"].add(name)
+                h["tests"].add(row["name"])
+            eff = t.get("efficiency")
+            if isinstance(eff, dict) and eff.get("verdict"):
+                verdicts[tid][str(eff["verdict"])] += 1
+        load = r.get("load") if isinstance(r.get("load"), dict) else {}
+        load_errors = [e for e in load.get("errors") or [] if isinstance(e, dict)]
+        if load_errors or any(status_counts[s] for s in PROBLEM_STATUSES):
+            problems.append({
+                "submission": name,
+                "errors": status_counts["error"],
+                "timeouts": status_counts["timeout"],
+                "load_errors": len(load_errors),
+                "score": r.get("score"),
+                "max_score": r.get("max_score"),
+                "href": _feedback_href(r, links, out_dir),
+            })
+
+    tests = []
+    for row in per_test.values():
+        passed = row["statuses"]["passed"]
+        tests.append({
+            **row,
+            "passed": passed,
+            "rate": passed / row["n"],
+            "statuses": [
+                {**status_view(k), "count": c}
+                for k, c in sorted(row["statuses"].items(), key=lambda kv: (kv[0] != "passed", kv[0]))
+                if k != "passed"
+            ],
+        })
+    hint_rows = sorted(
+        (
+            {"hint": h["hint"], "count": h["count"], "students": len(h["students"]),
+             "tests": sorted(h["tests"])}
+            for h in hints.values()
+        ),
+        key=lambda h: (-h["students"], -h["count"], h["hint"]),
+    )
+    efficiency = [
+        {
+            "test": per_test[tid]["name"],
+            "id": tid,
+            "total": sum(c.values()),
+            "verdicts": [{"verdict": v, "count": n, "share": n / sum(c.values())}
+                         for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))],
+        }
+        for tid, c in verdicts.items()
+    ]
+    return {
+        "n": len(good),
+        "n_corrupt": len(corrupt),
+        "mean": statistics.fmean(percents) if percents else None,
+        "median": statistics.median(percents) if percents else None,
+        "bins": bins,
+        "histogram": svg.histogram(bins, uid="hist"),
+        "tasks": tasks,
+        "tests": tests,
+        "hints": hint_rows,
+        "efficiency": efficiency,
+        "problems": sorted(problems, key=lambda p: p["submission"]),
+        "corrupt": corrupt,
+        "proctor_version": proctor.__version__,
+        "assignments": sorted({str(r.get("assignment")) for r in good if r.get("assignment")}),
+    }
+
+
+def build_dashboard(
+    results: list[dict],
+    out_path: Path,
+    *,
+    feedback_links: dict[str, str] | None = None,
+    title: str = "Class dashboard",
+    template_dir: Path | None = None,
+) -> Path:
+    """Write the class dashboard to ``out_path`` (atomically) and return the path.
+
+    ``feedback_links`` maps a submission name (the result's ``submission``) to its
+    feedback page, relative to the dashboard's folder; without an entry, a ``feedback.html``
+    next to the submission's ``result.json`` is linked. Remote URLs are never linked.
+    ``template_dir`` lets a course override ``dashboard.html.j2`` (see proctor.feedback).
+    """
+    out_path = Path(out_path)
+    context = dashboard_context(results, out_path.parent, feedback_links)
+    env = make_environment(template_dir)
+    html = env.get_template("dashboard.html.j2").render(title=title, **context)
+    return write_atomic(out_path, html)
+
+
+__all__ = ["build_dashboard", "dashboard_context", "load_results"]
