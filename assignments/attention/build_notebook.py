@@ -801,7 +801,7 @@ solution(
     "kv_cache",
     '''
     class KVCache:
-        """Preallocated keys and values of every sequence being decoded, one slot per sequence."""
+        """Keys and values of the sequences being generated, one slot each, allocated up front."""
 
         def __init__(self, max_batch_size: int, max_seq_length: int, num_heads: int, head_dim: int) -> None:
             ### BEGIN SOLUTION
