@@ -1,0 +1,259 @@
+"""Efficiency task: how the submission's cost grows, not what it computes.
+
+Contract, "Efficiency": one decode step (part 5) and one cache update (part 4) grow linearly
+in the cached length, the cache does not copy what it holds on each update, and attention
+grows no faster than the quadratic its ``seq_q x seq_k`` weights need. Memory (tracemalloc
+peak inside the sandbox) is deterministic and is the signal that fails submissions; time is
+only used with wide margins (see ``proctor.efficiency``). No test here has a wall-clock
+limit.
+
+Sizes are kept small (embed_dim 16, two heads) so the whole task takes a few seconds, and
+the cached lengths large enough (128..2048) that per-position costs dominate the few KiB
+any Python call allocates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from proctor.asserts import CheckFailure, assert_close
+from proctor.efficiency import assert_growth, assert_within_factor, measure_call
+
+pytestmark = [pytest.mark.task("efficiency")]
+
+EMBED_DIM = 16
+NUM_HEADS = 2
+HEAD_DIM = EMBED_DIM // NUM_HEADS
+CACHED_LENGTHS = (128, 256, 512, 1024, 2048)
+SEQ_LENGTHS = (32, 64, 128, 256, 512)
+REPEAT = 5  # runs per measurement: peak is the max, time the min
+CACHE_ROOM = 64  # positions past the longest length: each measured run appends a token
+PREFILL_CHUNK = 256  # prompt tokens per prefill call: keeps the prompt's own L x chunk small
+RUNTIME_FACTOR = 25.0
+
+DECODE_HINT = (
+    "A decode step only needs the new tokens' rows of attention: a (new_len, total_len) "
+    "mask (or none at all for one token) over the keys and values already in the cache. "
+    "Building the whole T x T causal mask (or any T x T array) makes every step cost as "
+    "much as attending over the whole sequence."
+)
+RECOMPUTE_HINT = (
+    "Project only x_new with w_k and w_v, append those to the cache with kv_cache.update, "
+    "and attend over the keys and values update returns. That is the point of a KV cache."
+)
+UPDATE_HINT = (
+    "KVCache.update should write the new keys and values into the preallocated arrays and "
+    "return views (slices) of the filled part; np.concatenate, .copy() or np.array(...) of "
+    "everything cached copies the whole history on every token."
+)
+LOOP_HINT = (
+    "This is the cost of a Python loop over positions; compute all scores with one matrix "
+    "product (q @ k^T) and the weighted sum with another (weights @ v)."
+)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _weights(rng: np.random.Generator) -> list[np.ndarray]:
+    """Four projection matrices with roughly unit-variance outputs."""
+    scale = 1.0 / np.sqrt(EMBED_DIM)
+    return [rng.standard_normal((EMBED_DIM, EMBED_DIM)) * scale for _ in range(4)]
+
+
+def _student_mha(student: Any, weights: list[np.ndarray]) -> Any:
+    mha = student.MultiHeadAttention(EMBED_DIM, NUM_HEADS)
+    for name, w in zip(("w_q", "w_k", "w_v", "w_o"), weights):
+        mha.assign(name, w)
+    return mha
+
+
+def _reference_mha(reference: Any, weights: list[np.ndarray]) -> Any:
+    mha = reference.MultiHeadAttention(EMBED_DIM, NUM_HEADS)
+    for name, w in zip(("w_q", "w_k", "w_v", "w_o"), weights):
+        getattr(mha, name)[...] = w
+    return mha
+
+
+def _cached_length(cache: Any) -> int:
+    return int(np.asarray(cache.cache_lengths)[0])
+
+
+def _prefill(student: Any, mha: Any, cache: Any, tokens: np.ndarray, length: int) -> None:
+    """Decode prompt tokens until slot 0 holds ``length`` positions. Goes through
+    ``cached_self_attention`` (not ``update``) so a submission that keeps its own record
+    of past tokens sees the whole sequence too."""
+    filled = _cached_length(cache)
+    while filled < length:
+        n = min(PREFILL_CHUNK, length - filled)
+        student.cached_self_attention(mha, tokens[filled:filled + n], cache, 0)
+        filled = _cached_length(cache)
+
+
+def _reference_decode_times(
+    reference: Any, weights: list[np.ndarray], x_new: np.ndarray, length: int,
+    rng: np.random.Generator,
+) -> list[float]:
+    """The reference's decode-step times at cached length ``length``, measured here the way
+    the sandbox measures the student's."""
+    mha = _reference_mha(reference, weights)
+    cache = reference.KVCache(1, length + CACHE_ROOM, NUM_HEADS, HEAD_DIM)
+    shape = (NUM_HEADS, length, HEAD_DIM)
+    cache.update(0, rng.standard_normal(shape), rng.standard_normal(shape))
+    return measure_call(reference.cached_self_attention, mha, x_new, cache, 0,
+                        repeat=REPEAT)["times"]
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+@pytest.mark.points(2)
+def test_decode_step_grows_linearly(student, reference, rng, record):
+    """Peak memory of one decode step over cached lengths 128..2048: linear, and far below
+    even a boolean T x T mask at the largest length."""
+    weights = _weights(rng)
+    mha = _student_mha(student, weights)
+    longest = CACHED_LENGTHS[-1]
+    cache = student.KVCache(1, longest + CACHE_ROOM, NUM_HEADS, HEAD_DIM)
+    tokens = rng.standard_normal((longest, EMBED_DIM))
+    x_new = rng.standard_normal((1, EMBED_DIM))
+
+    def measure(length: int) -> dict:
+        _prefill(student, mha, cache, tokens, length)
+        return student.measure("cached_self_attention", mha, x_new, cache, 0, repeat=REPEAT)
+
+    def reference_time(length: int) -> float:
+        return min(_reference_decode_times(reference, weights, x_new, length, rng))
+
+    assert_growth(
+        CACHED_LENGTHS, measure, allowed_slope=1.3, what="one decode step",
+        over="cached lengths", record=record, hint=DECODE_HINT,
+        max_last=(float(longest) ** 2, "a boolean T x T mask's size; a step needs O(T)"),
+        reference_time=reference_time,
+    )
+
+
+def test_cache_update_does_not_copy(student, rng, record):
+    """Peak memory of appending one token stays flat however much the slot holds."""
+    longest = CACHED_LENGTHS[-1]
+    cache = student.KVCache(1, longest + CACHE_ROOM, NUM_HEADS, HEAD_DIM)
+    keys = rng.standard_normal((NUM_HEADS, longest, HEAD_DIM))
+    values = rng.standard_normal((NUM_HEADS, longest, HEAD_DIM))
+    new_k = rng.standard_normal((NUM_HEADS, 1, HEAD_DIM))
+    new_v = rng.standard_normal((NUM_HEADS, 1, HEAD_DIM))
+
+    def measure(length: int) -> dict:
+        filled = _cached_length(cache)
+        if filled < length:
+            cache.update(0, keys[:, filled:length], values[:, filled:length])
+        return cache.measure("update", 0, new_k, new_v, repeat=REPEAT)
+
+    assert_growth(
+        CACHED_LENGTHS, measure, allowed_slope=0.5, what="one KVCache.update of one token",
+        over="cached lengths", record=record, hint=UPDATE_HINT,
+    )
+
+
+def test_decode_reads_keys_and_values_from_cache(student, reference, rng, tol, record):
+    """A decode step must use the keys and values the cache holds, not recompute them:
+    after the cache's stored keys/values are replaced in place, the step's output must
+    follow the replaced ones."""
+    prompt_len, room = 12, 4
+    weights = _weights(rng)
+    mha = _student_mha(student, weights)
+    cache = student.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    prompt = rng.standard_normal((prompt_len, EMBED_DIM))
+    x_new = rng.standard_normal((1, EMBED_DIM))
+    student.cached_self_attention(mha, prompt, cache, 0)
+
+    shape = (1, NUM_HEADS, prompt_len + room, HEAD_DIM)
+    new_keys, new_values = rng.standard_normal(shape), rng.standard_normal(shape)
+    new_keys[:, :, prompt_len:] = 0.0
+    new_values[:, :, prompt_len:] = 0.0
+    cache.assign("cached_keys", new_keys)
+    cache.assign("cached_values", new_values)
+    actual = student.cached_self_attention(mha, x_new, cache, 0)
+
+    ref_mha = _reference_mha(reference, weights)
+    replaced = reference.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    replaced.update(0, new_keys[0, :, :prompt_len], new_values[0, :, :prompt_len])
+    expected = reference.cached_self_attention(ref_mha, x_new, replaced, 0)
+
+    untouched = reference.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    reference.cached_self_attention(ref_mha, prompt, untouched, 0)
+    ignoring_cache = reference.cached_self_attention(ref_mha, x_new, untouched, 0)
+
+    got = np.asarray(getattr(actual, "data", actual), dtype=float)
+    if got.shape == ignoring_cache.shape and np.allclose(
+        got, ignoring_cache, rtol=tol.rtol, atol=tol.atol
+    ):
+        raise CheckFailure(
+            "After the keys and values stored in the KV cache (cached_keys / "
+            "cached_values) were replaced in place, the next decode step gave the same "
+            "output as before: it does not read earlier keys and values from the cache, "
+            "so it must be recomputing them from earlier tokens (or keeping them "
+            "somewhere else).",
+            {"checked": "decode step reads the cache", "recomputes": True},
+            RECOMPUTE_HINT,
+        )
+    assert_close(
+        actual, expected, tol=tol,
+        what="the decode step's output after the cache's stored keys and values were "
+        "replaced in place",
+        hint="The step should attend over exactly what kv_cache.update returns for the slot.",
+    )
+
+
+def test_attention_grows_at_most_quadratically(student, rng, record):
+    """Peak memory of ScaledDotProductAttention.forward over seq 32..512: at most the
+    quadratic that the (seq_q, seq_k) weights need."""
+    sdpa = student.ScaledDotProductAttention(dropout=0.0)
+    d = 8
+
+    def measure(seq: int) -> dict:
+        q, k, v = (rng.standard_normal((1, seq, d)) for _ in range(3))
+        return sdpa.measure("forward", q, k, v, repeat=3)
+
+    assert_growth(
+        SEQ_LENGTHS, measure, allowed_slope=2.3, what="ScaledDotProductAttention.forward",
+        over="sequence lengths", record=record,
+        hint="Attention needs one (seq_q, seq_k) score matrix per batch element; "
+        "something bigger than that is being built.",
+    )
+
+
+def test_decode_step_runtime_near_reference(student, reference, rng, record):
+    """One decode step at cached length 2048 takes at most 25x the reference's time
+    (catches Python loops over cached positions, whose memory looks linear)."""
+    weights = _weights(rng)
+    mha = _student_mha(student, weights)
+    length = CACHED_LENGTHS[-1]
+    cache = student.KVCache(1, length + CACHE_ROOM, NUM_HEADS, HEAD_DIM)
+    _prefill(student, mha, cache, rng.standard_normal((length, EMBED_DIM)), length)
+    x_new = rng.standard_normal((1, EMBED_DIM))
+    assert_within_factor(
+        lambda: student.measure(
+            "cached_self_attention", mha, x_new, cache, 0, repeat=REPEAT
+        )["times"],
+        lambda: _reference_decode_times(reference, weights, x_new, length, rng),
+        what=f"one decode step at cached length {length}", factor=RUNTIME_FACTOR,
+        record=record, hint=LOOP_HINT,
+    )
+
+
+def test_attention_runtime_near_reference(student, reference, rng, record):
+    """ScaledDotProductAttention.forward on (1, 128, 16) takes at most 25x the reference's
+    time (catches loops over pairs of positions). Small enough that BLAS stays on one
+    thread on both sides."""
+    q, k, v = (rng.standard_normal((1, 128, 16)) for _ in range(3))
+    sdpa = student.ScaledDotProductAttention(dropout=0.0)
+    ref = reference.ScaledDotProductAttention(dropout=0.0)
+    assert_within_factor(
+        lambda: sdpa.measure("forward", q, k, v, repeat=REPEAT)["times"],
+        lambda: measure_call(ref.forward, q, k, v, repeat=REPEAT)["times"],
+        what="ScaledDotProductAttention.forward at seq 128", factor=RUNTIME_FACTOR,
+        record=record, hint=LOOP_HINT,
+    )
