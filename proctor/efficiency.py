@@ -27,10 +27,10 @@ of the student and none of the reference's for the ratio to trip. On top of that
 apparent time failure is measured again (``CONFIRM_ROUNDS`` rounds in all, minima over all
 of them) before it is reported.
 
-Timings compare like with like only if both sides run NumPy the same way: one BLAS thread,
-no tracemalloc while timing (it slows allocation-heavy code several-fold). The sandbox
-does so for the student; ``measure_call`` does so for the reference, and suites should time
-workloads small enough that BLAS would not use a second thread anyway.
+Timings compare like with like only if both sides run the same way: the sandbox times the
+student under tracemalloc, and ``measure_call`` times the reference with the very same loop.
+Suites should time workloads small enough that BLAS would not use a second thread on the
+trusted side either (the sandbox pins one).
 
 This module knows nothing about any assignment; suites pass in what to measure and the
 words that describe it.
@@ -203,35 +203,35 @@ def judge_time(
 
 
 def measure_call(fn: Callable[..., Any], *args: Any, repeat: int = 5, **kwargs: Any) -> dict:
-    """Measure ``fn(*args, **kwargs)`` in this process the way the sandbox measures student
-    calls: ``{"peak_bytes": max over runs, "times": [one per run]}``.
+    """Measure ``fn(*args, **kwargs)`` in this process exactly as the sandbox measures
+    student calls (``proctor/sandbox/child/server.py``): ``repeat`` runs under tracemalloc,
+    each timed and each peak taken above what was traced before it. Returns
+    ``{"peak_bytes": max over runs, "times": [one per run]}``.
 
-    Used for the reference on the trusted side, so that student/reference ratios compare
-    like with like. Each run is timed without tracing (tracemalloc slows allocation-heavy
-    code several-fold) and then run again under tracemalloc for its peak, which counts
-    only what the call allocated on top of what already existed.
+    Used for the reference on the trusted side so that student/reference ratios compare
+    like with like: tracemalloc slows allocation-heavy code, so timing one side with it and
+    the other without would skew every ratio. Keep this loop in step with the sandbox's.
     """
     if repeat < 1:
         raise ValueError("repeat must be >= 1")
     times: list[float] = []
-    peak = 0
+    peaks: list[int] = []
     was_tracing = tracemalloc.is_tracing()
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args, **kwargs)
-        times.append(time.perf_counter() - start)
-    for _ in range(repeat):
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        for _ in range(repeat):
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            start = time.perf_counter()
+            result = fn(*args, **kwargs)
+            times.append(time.perf_counter() - start)
+            peaks.append(tracemalloc.get_traced_memory()[1] - base)
+            del result
+    finally:
         if not was_tracing:
-            tracemalloc.start()
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        try:
-            fn(*args, **kwargs)
-            peak = max(peak, tracemalloc.get_traced_memory()[1] - base)
-        finally:
-            if not was_tracing:
-                tracemalloc.stop()
-    return {"peak_bytes": int(peak), "times": times}
+            tracemalloc.stop()
+    return {"peak_bytes": int(max(peaks)), "times": times}
 
 
 # ----------------------------------------------------------------------------- asserting
