@@ -77,14 +77,16 @@ def make_environment(template_dir: Path | str | None = None) -> Environment:
 
 
 def fmt_num(x: Any) -> str:
-    """Scores and errors for people: 10.0 -> '10', 87.5 -> '87.5', 1e-7 -> '1e-07'."""
+    """Scores and errors for people: 10.0 -> '10', 87.5 -> '87.5', 1.19312 -> '1.193'."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return "—" if x is None else str(x)
     if not math.isfinite(x):
         return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
-        return f"{x:.3g}"
-    return f"{round(x, 4):g}" if abs(x) < 1 else f"{round(x, 2):g}"
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    if abs(x) >= 1000:
+        return f"{x:.1f}"
+    return f"{x:.4g}"
 
 
 def fmt_pct(fraction: Any) -> str:
