@@ -85,4 +85,7 @@ def write_gradebook(rows: Iterable[dict[str, Any]], out: Path, *, title: str,
 
 def _number(value: float) -> str:
     """Scores as Canvas shows them: no trailing zeros, at most two decimals."""
-    return f"{float(value):.2f}".rstrip("0").rstrip(".")
+    from decimal import ROUND_HALF_UP, Decimal
+
+    text = str(Decimal(repr(float(value))).quantize(Decimal("0.01"), ROUND_HALF_UP))
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -47,7 +47,15 @@ def discover(input: Path, *, assignment: Any = None, format: str | None = None, 
     cannot be read at all raises ``SubmissionError``.
     """
     input = Path(input)
-    members = strip_common_root(read_input(input, limits))
+    members = read_input(input, limits)
+    stripped = strip_common_root(members)
+    # A wrapping folder hides an LMS layout (an export re-zipped inside a folder), but a
+    # directory holding one student's folder must keep it: strip only if that finds a format.
+    if format is None and detect_format(members) == "directory":
+        if detect_format(stripped) != "directory":
+            members = stripped
+    elif format is not None and format != "directory":
+        members = stripped
     fmt = format or detect_format(members)
     if fmt not in FORMATS:
         raise SubmissionError(f"unknown submission format {fmt!r}; expected one of "

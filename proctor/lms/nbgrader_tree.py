@@ -27,12 +27,14 @@ FORMAT = "nbgrader"
 CELL_PREFIX = "proctor:"
 
 
-def _split(name: str) -> tuple[str, str, str] | None:
-    """(student, assignment, file) for a member under ``submitted/``, or at depth 3."""
+def _split(name: str, course: bool) -> tuple[str, str, str] | None:
+    """(student, assignment, file) for a member under ``submitted/`` (``course``: the
+    input is a course directory), or at depth 3 when the input is ``submitted/`` itself."""
     parts = name.split("/")
-    if "submitted" in parts:
-        i = parts.index("submitted")
-        parts = parts[i + 1:]
+    if course:
+        if "submitted" not in parts[:-3]:
+            return None
+        parts = parts[parts.index("submitted") + 1:]
     if len(parts) < 3:
         return None
     return parts[0], parts[1], "/".join(parts[2:])
@@ -61,8 +63,9 @@ def parse_timestamp(text: str) -> datetime | None:
 def read(members: list[Member], assignment_id: str | None = None) -> list[StudentFiles]:
     """One StudentFiles per student that submitted ``assignment_id`` (or the only one)."""
     found: dict[str, list[tuple[str, str, Member]]] = {}
+    course = any("submitted" in m.name.split("/")[:-3] for m in members)
     for member in members:
-        split = _split(member.name)
+        split = _split(member.name, course)
         if split:
             student, assignment, filename = split
             found.setdefault(assignment, []).append((student, filename, member))
@@ -94,10 +97,23 @@ def write_gradebook(rows: Iterable[dict[str, Any]], db_path: Path, *, assignment
     Re-running updates grades in place (students, cells and submissions are
     update-or-create), so a resumed or repeated batch does not duplicate anything.
     """
+    import warnings
+
     from nbgrader.api import Gradebook  # imported here: sqlalchemy is slow to import
+    from sqlalchemy.exc import SAWarning
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     rows = list(rows)
+    with warnings.catch_warnings():
+        # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; harmless
+        warnings.simplefilter("ignore", SAWarning)
+        _write(Gradebook, rows, db_path, assignment_id, notebook, points, due, course_id)
+    return db_path
+
+
+def _write(Gradebook: Any, rows: list[dict[str, Any]], db_path: Path, assignment_id: str,
+           notebook: str, points: dict[str, float], due: datetime | None,
+           course_id: str) -> None:
     with Gradebook(f"sqlite:///{db_path}", course_id=course_id) as gb:
         kwargs: dict[str, Any] = {}
         if due is not None:
@@ -131,7 +147,6 @@ def write_gradebook(rows: Iterable[dict[str, Any]], db_path: Path, *, assignment
                                           if late.get("penalty_fraction") else None)
             gb.db.commit()
             del submission
-    return db_path
 
 
 def _grade(gb: Any, cell: str, notebook: str, assignment_id: str, sid: str) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-import time
+
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -169,5 +169,3 @@ def _errors_csv(path: Path, results: list[dict[str, Any]]) -> Path:
     return path
 
 
-def stamp() -> str:
-    return datetime.fromtimestamp(time.time()).astimezone().isoformat(timespec="seconds")
