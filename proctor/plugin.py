@@ -1,0 +1,269 @@
+"""The pytest plugin that turns grader suites into verdicts.
+
+The runner passes a :class:`ProctorPlugin` instance to ``pytest.main``. It registers the
+``task``/``points``/``visibility`` markers, provides the fixtures suites use (``student``,
+``reference``, ``tol``, ``rng``, ``assignment``, ``record``), loads a derandomized
+hypothesis profile, and records one :class:`Outcome` per test, turning student
+exceptions, timeouts and crashes into statuses with messages a student can act on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from proctor.sandbox.client import SandboxCrashed, SandboxTimeout
+from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
+
+HIDDEN, PUBLIC = "hidden", "public"
+_PROFILE = "proctor"
+settings.register_profile(_PROFILE, derandomize=True, deadline=None, database=None, print_blob=False,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                 HealthCheck.filter_too_much,
+                                                                 HealthCheck.function_scoped_fixture])
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Comparison tolerance from course.toml: ``|a - e| <= atol + rtol * |e|``."""
+
+    rtol: float
+    atol: float
+
+
+@dataclass
+class TestRecord:
+    """What a test may report beyond pass/fail; kept for passing tests too."""
+
+    details: dict[str, Any] | None = None
+    hint: str | None = None
+    efficiency: dict[str, Any] | None = None
+
+
+@dataclass
+class Outcome:
+    """One test's verdict before scoring."""
+
+    id: str
+    name: str
+    task: str
+    weight: float
+    visibility: str
+    status: str = "passed"
+    message: str = ""
+    hint: str | None = None
+    details: dict[str, Any] | None = None
+    counterexample: str | None = None
+    efficiency: dict[str, Any] | None = None
+    record: TestRecord = field(default_factory=TestRecord)
+
+
+def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
+    marker = item.get_closest_marker(name)
+    return marker.args[0] if marker is not None and marker.args else default
+
+
+def _test_name(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    if doc and doc.strip():
+        return doc.strip().splitlines()[0].rstrip(".")
+    return item.name.removeprefix("test_").replace("_", " ")
+
+
+class ProctorPlugin:
+    """Fixtures, markers and result collection for one grading run."""
+
+    def __init__(self, *, session: StudentSession | None, assignment: Any, reference: Any = None,
+                 visibility: str = "all", collect_only: bool = False) -> None:
+        self.session = session
+        self._assignment = assignment
+        self.reference_module = reference
+        self.visibility = visibility
+        self.collect_only = collect_only
+        self.outcomes: dict[str, Outcome] = {}
+        self.order: list[str] = []
+        self.collection_errors: list[str] = []
+        self.task_weights: dict[str, float] = {}
+        self._previous_profile = "default"
+
+    # ------------------------------------------------------------------ setup
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in ("task(id): the assignment task this test belongs to",
+                     "points(weight): relative weight of this test inside its task",
+                     "visibility(level): 'public' (students see details) or 'hidden'"):
+            config.addinivalue_line("markers", line)
+        self._previous_profile = getattr(settings, "_current_profile", None) or "default"
+        settings.load_profile(_PROFILE)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        settings.load_profile(self._previous_profile)
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep, drop = [], []
+        for item in items:  # weights of every test, so a public-only run scores tests alike
+            task = str(_marker_arg(item, "task", "ungraded"))
+            self.task_weights[task] = self.task_weights.get(task, 0.0) + float(_marker_arg(item, "points", 1.0))
+            vis = _marker_arg(item, "visibility", HIDDEN)
+            (keep if self.visibility in ("all", vis) else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+        for item in items:
+            nodeid = item.nodeid
+            self.order.append(nodeid)
+            self.outcomes[nodeid] = Outcome(
+                id=nodeid, name=_test_name(item), task=str(_marker_arg(item, "task", "ungraded")),
+                weight=float(_marker_arg(item, "points", 1.0)), visibility=_marker_arg(item, "visibility", HIDDEN))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    # ------------------------------------------------------------------ fixtures
+    @pytest.fixture
+    def student(self) -> StudentModule:
+        """The submission, living in the sandbox."""
+        if self.session is None:
+            raise RuntimeError("no submission is being graded")
+        self.session.ensure_loaded()
+        yield StudentModule(self.session)
+        self.session.release()
+
+    @pytest.fixture
+    def reference(self) -> Any:
+        """The assignment's hidden reference module (trusted side only)."""
+        if self.reference_module is None:
+            pytest.skip("the reference is not available here (students' local checks run public tests only)")
+        return self.reference_module
+
+    @pytest.fixture
+    def tol(self) -> Tolerance:
+        return Tolerance(rtol=float(self._assignment.rtol), atol=float(self._assignment.atol))
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """A generator seeded by the assignment seed and this test's id: same inputs every run."""
+        return np.random.default_rng([int(self._assignment.seed), zlib.crc32(request.node.nodeid.encode())])
+
+    @pytest.fixture
+    def assignment(self) -> Any:
+        return self._assignment
+
+    @pytest.fixture
+    def record(self, request: pytest.FixtureRequest) -> TestRecord:
+        outcome = self.outcomes.get(request.node.nodeid)
+        return outcome.record if outcome is not None else TestRecord()
+
+    # ------------------------------------------------------------------ verdicts
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        report = (yield).get_result()
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None or report.passed or report.skipped and call.excinfo is None:
+            if outcome is not None and report.skipped and report.when == "setup":
+                outcome.status, outcome.message = "error", _skip_reason(report)
+            return
+        if outcome.status != "passed":
+            return  # keep the first failure (setup beats teardown)
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if report.skipped:
+            outcome.status, outcome.message = "error", _skip_reason(report)
+            return
+        self._explain(outcome, exc)
+
+    def _explain(self, outcome: Outcome, exc: BaseException | None) -> None:
+        public = outcome.visibility == PUBLIC
+        if isinstance(exc, SandboxTimeout):
+            outcome.status = "timeout"
+            outcome.message = f"Your code did not finish: {exc}."
+            outcome.hint = "Look for an infinite loop, or a loop in Python over every position where numpy could do it at once."
+        elif isinstance(exc, SandboxCrashed):
+            outcome.status = "error"
+            outcome.message = f"Your code's process died: {exc}."
+            outcome.hint = "Grading went on in a fresh process. Check for sys.exit/os._exit, huge allocations or deep recursion."
+        elif isinstance(exc, MissingName):
+            outcome.status = "error"
+            outcome.message = str(exc.student_message)
+            outcome.hint = self._load_hint()
+        elif isinstance(exc, StudentError):
+            outcome.status = "error"
+            outcome.message = f"Your code raised {exc}."
+            if exc.student_traceback:
+                outcome.details = {"traceback": exc.student_traceback}
+            outcome.hint = _error_hint(exc)
+        elif isinstance(exc, AssertionError):
+            outcome.status = "failed"
+            outcome.message = str(exc) if public or hasattr(exc, "details") else _first_line(exc)
+            outcome.details = getattr(exc, "details", None)
+            outcome.hint = getattr(exc, "hint", None)
+            if public:
+                outcome.counterexample = _falsifying_example(exc)
+        else:
+            outcome.status = "error"
+            outcome.message = (f"The grader could not check this part: {type(exc).__name__}: {_first_line(exc)}"
+                               if exc is not None else "The test failed.")
+        if outcome.hint is None:
+            outcome.hint = outcome.record.hint
+
+    def _load_hint(self) -> str | None:
+        errors = self.session.load_errors if self.session else []
+        if not errors:
+            return None
+        first = errors[0]
+        return (f"While loading your submission, {first.get('where')} raised {first.get('type')}: "
+                f"{first.get('message')}. If the missing name is defined there, that error is why.")
+
+    def finish(self) -> list[Outcome]:
+        """Outcomes in collection order, with each test's record folded in."""
+        done = []
+        for nodeid in self.order:
+            o = self.outcomes[nodeid]
+            rec = o.record
+            o.efficiency = o.efficiency or rec.efficiency
+            if rec.details:
+                o.details = {**rec.details, **(o.details or {})}
+            if o.status != "passed" and o.hint is None:
+                o.hint = rec.hint
+            done.append(o)
+        return done
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def _falsifying_example(exc: BaseException) -> str | None:
+    notes = getattr(exc, "__notes__", None) or []
+    lines = [n for n in notes if n.startswith("Falsifying")]
+    return "\n".join(lines)[:4000] if lines else None
+
+
+def _error_hint(exc: StudentError) -> str:
+    if exc.type_name == "NotImplementedError":
+        return "This part is not implemented yet: the stub still raises NotImplementedError."
+    if exc.type_name in ("ValueError", "IndexError") and ("shape" in exc.student_message or "broadcast" in exc.student_message):
+        return "A shape mismatch: print the shapes of your intermediate arrays and compare them with the contract."
+    return f"Your code raised {exc.type_name}; the traceback shows the line in your submission."
+
+
+def import_reference(assignment: Any) -> Any:
+    """Import the assignment's reference module on the trusted side."""
+    root = str(assignment.course_root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module(assignment.reference)

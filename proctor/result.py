@@ -1,0 +1,92 @@
+"""The result of grading one submission, and its JSON (see docs/architecture.md).
+
+Everything in it is computed on the trusted side. Apart from the timing field
+``duration_s``, the same file always gives the same JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("passed", "failed", "error", "timeout")
+TIMING_FIELDS = ("duration_s",)
+
+
+@dataclass
+class TestResult:
+    """One test's verdict, with everything feedback needs to explain it."""
+
+    id: str
+    name: str
+    task: str
+    status: str
+    score: float
+    max_score: float
+    visibility: str
+    message: str = ""
+    hint: str | None = None
+    details: dict[str, Any] | None = None
+    counterexample: str | None = None
+    efficiency: dict[str, Any] | None = None
+
+
+@dataclass
+class Result:
+    """The whole grade of one submission."""
+
+    assignment: str
+    submission: str
+    score: float
+    max_score: float
+    tasks: dict[str, dict[str, float]]
+    tests: list[TestResult]
+    isolation: str
+    duration_s: float
+    proctor_version: str = ""
+    seed: int = 0
+    load: dict[str, Any] = field(default_factory=dict)
+    output: str = ""
+    late: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Result":
+        data = dict(data)
+        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**data)
+
+    def write(self, out_dir: Path | str) -> Path:
+        """Write ``result.json`` into ``out_dir`` atomically: never a half-written file."""
+        return write_json_atomic(Path(out_dir) / "result.json", self.to_dict())
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    """Write JSON to a temporary file beside ``path``, fsync it, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def without_timing(data: dict[str, Any]) -> dict[str, Any]:
+    """A result dict with its timing fields removed, for comparing two gradings."""
+    return {k: v for k, v in data.items() if k not in TIMING_FIELDS}

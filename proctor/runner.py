@@ -1,0 +1,105 @@
+"""Grade one submission: load it in the sandbox, run the suite with pytest, score it.
+
+pytest runs on the trusted side with :class:`~proctor.plugin.ProctorPlugin`; the suite
+talks to the submission only through the plugin's ``student`` proxy. One
+:class:`~proctor.sandbox.client.Sandbox` (a fork server) can be reused for many
+submissions, which is what batch grading does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctor import __version__
+from proctor.errors import ProctorError
+from proctor.plugin import ProctorPlugin, import_reference
+from proctor.result import Result, TestResult
+from proctor.sandbox.client import ChildLimits, Sandbox
+from proctor.sandbox.proxy import StudentSession
+from proctor.scoring import spread_points, task_totals
+from proctor.submission import read_submission
+
+VISIBILITIES = ("all", "public", "hidden")
+
+
+def _pytest_args(graders: Path, extra: list[str] | None = None) -> list[str]:
+    return [str(graders), "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+            "-p", "no:warnings", "-q", "--no-header", "--no-summary", "-rN", "--tb=no",
+            "--import-mode=importlib", "--rootdir", str(graders), "-c", os.devnull,
+            "-W", "ignore", *(extra or [])]
+
+
+def _run_pytest(args: list[str], plugin: ProctorPlugin) -> int:
+    """Run pytest quietly; its own terminal output is not part of any result."""
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise ProctorError(f"the grader suite could not run (pytest exit {int(code)}):\n{sink.getvalue()[-3000:]}")
+    if plugin.collection_errors:
+        raise ProctorError("the grader suite has errors:\n" + "\n".join(plugin.collection_errors))
+    return int(code)
+
+
+def collect_tasks(graders: Path) -> set[str]:
+    """The task ids a suite's tests are marked with (for validating course.toml)."""
+    plugin = ProctorPlugin(session=None, assignment=None, collect_only=True)
+    _run_pytest(_pytest_args(Path(graders), ["--collect-only"]), plugin)
+    return {o.task for o in plugin.outcomes.values()}
+
+
+def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",
+                     isolation: str | None = None, sandbox: Sandbox | None = None,
+                     reference: bool = True) -> Result:
+    """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
+
+    ``visibility`` "public" runs only public tests (students' local checks); ``sandbox``
+    lets a caller reuse one fork server across submissions. Grading always completes:
+    problems with the submission become test statuses, never exceptions.
+    """
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
+    started = time.perf_counter()
+    sub = read_submission(submission)
+    own_sandbox = sandbox is None
+    box = sandbox or Sandbox(isolation)
+    limits = assignment.limits
+    session = StudentSession(box, sub, call_timeout_s=limits.call_timeout_s,
+                             submission_timeout_s=limits.submission_timeout_s,
+                             limits=ChildLimits(memory_mb=limits.memory_mb,
+                                                cpu_s=int(limits.submission_timeout_s) + 10))
+    plugin = ProctorPlugin(session=session, assignment=assignment,
+                           reference=import_reference(assignment) if reference else None,
+                           visibility=visibility)
+    try:
+        _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
+        output = session.output()
+    finally:
+        session.close()
+        if own_sandbox:
+            box.close()
+    outcomes = plugin.finish()
+    scored = spread_points(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
+                           plugin.task_weights)
+    tests = [TestResult(id=o.id, name=o.name, task=o.task, status=o.status, score=s.score,
+                        max_score=s.max_score, visibility=o.visibility, message=o.message, hint=o.hint,
+                        details=o.details, counterexample=o.counterexample, efficiency=o.efficiency)
+             for o, s in zip(outcomes, scored)]
+    tasks = task_totals(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
+                        plugin.task_weights if visibility != "all" else None)
+    return Result(
+        assignment=assignment.id, submission=sub.name,
+        score=round(sum(t["score"] for t in tasks.values()), 4),
+        max_score=round(sum(t["max_score"] for t in tasks.values()), 4),
+        tasks=tasks, tests=tests, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
+        proctor_version=__version__, seed=int(assignment.seed),
+        load={"problem": sub.problem, "errors": session.load_errors, "notes": list(sub.notes),
+              "restarts": session.restarts},
+        output=output)

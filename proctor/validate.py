@@ -1,0 +1,67 @@
+"""``proctor validate``: prove an assignment's suite tells right from wrong.
+
+The instructor's source notebook (solutions filled in) must get full marks, and the
+released student notebook (stubs raising NotImplementedError) must get zero on every
+task, each test saying plainly that the part is not implemented. A suite that fails
+either check would grade students wrongly, so this runs before every release.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proctor.release import release_assignment
+from proctor.runner import grade_submission
+from proctor.sandbox.client import Sandbox
+
+
+@dataclass
+class ValidationReport:
+    """What validation found; ``ok`` only when every check held."""
+
+    solution: dict[str, Any]
+    stub: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def text(self) -> str:
+        lines = [f"solution: {self.solution['score']:g} / {self.solution['max_score']:g}",
+                 f"stub:     {self.stub['score']:g} / {self.stub['max_score']:g}"]
+        if self.ok:
+            lines.append("ok: the solution gets full marks and the stub gets zero on every task")
+        else:
+            lines += [f"problem: {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def _solution_problems(result: dict[str, Any]) -> list[str]:
+    problems = [f"the solution loses points in {t['id']} ({t['status']}): {t['message'][:300]}"
+                for t in result["tests"] if t["status"] != "passed"]
+    problems += [f"the solution notebook's {e['where']} raised {e['type']}: {e['message']}"
+                 for e in result["load"].get("errors") or []]
+    return problems
+
+
+def _stub_problems(result: dict[str, Any]) -> list[str]:
+    problems = [f"the stub scores {t['score']:g} in task {task}" for task, t in result["tasks"].items()
+                if t["score"] > 0]
+    problems += [f"the stub's failure in {t['id']} does not say NotImplementedError: {t['message'][:200]}"
+                 for t in result["tests"]
+                 if t["status"] != "passed" and "NotImplementedError" not in t["message"]]
+    return problems
+
+
+def validate_assignment(assignment: Any, *, isolation: str | None = None) -> ValidationReport:
+    """Grade the source notebook and a fresh release of the student notebook."""
+    with Sandbox(isolation) as sandbox, tempfile.TemporaryDirectory(prefix="proctor-validate-") as tmp:
+        solution = grade_submission(assignment, assignment.notebook, sandbox=sandbox).to_dict()
+        released = release_assignment(assignment, Path(tmp))
+        notebook = next(p for p in released if p.suffix == ".ipynb")
+        stub = grade_submission(assignment, notebook, sandbox=sandbox).to_dict()
+    return ValidationReport(solution, stub, _solution_problems(solution) + _stub_problems(stub))
