@@ -1,0 +1,169 @@
+"""Open the feedback page and the dashboard in headless Chromium and check what a person
+would see: score, task bars, a failed test's hint, rendered SVG plots, no network request,
+and no horizontal overflow on a 375px-wide phone. Screenshots go to tmp_path (printed).
+
+Needs playwright (pip) and Debian's /usr/bin/chromium; skipped cleanly otherwise. Never
+runs `playwright install`: the system browser is used.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from proctor.dashboard import build_dashboard, load_results
+from proctor.feedback import write_feedback
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+DATA = Path(__file__).parent / "data" / "results"
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """feedback.html for every sample result, plus the dashboard linking to them."""
+    root = tmp_path_factory.mktemp("graded")
+    shutil.copytree(DATA, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py"))
+    results = load_results(root)
+    out = {}
+    for r in results:
+        if "_error" not in r:
+            out[Path(r["_source"]).parent.name] = write_feedback(r, Path(r["_source"]).parent)
+    out["dashboard"] = build_dashboard(results, root / "dashboard.html")
+    return out
+
+
+class Opened:
+    """A page opened at a viewport, with every request it made."""
+
+    def __init__(self, browser, path: Path, viewport: dict[str, int]) -> None:
+        self.page = browser.new_page(viewport=viewport)
+        self.requests: list[str] = []
+        self.page.on("request", lambda req: self.requests.append(req.url))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+
+    def shot(self, path: Path) -> Path:
+        self.page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+        return path
+
+    def assert_offline(self) -> None:
+        assert any(u.startswith("file://") for u in self.requests)  # the recorder works
+        leaving = [u for u in self.requests if not u.startswith(("file://", "data:"))]
+        assert leaving == [], leaving
+
+    def horizontal_overflow(self) -> int:
+        return self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def test_feedback_page_desktop(browser, pages, tmp_path: Path) -> None:
+    o = Opened(browser, pages["alice"], DESKTOP)
+    try:
+        p = o.page
+        assert p.locator("#total-score").is_visible()
+        assert p.locator("#total-score").inner_text().startswith("33.75")
+        assert p.locator("#late-penalty").is_visible()
+        bars = p.locator("table.tasks .bar")
+        assert bars.count() == 6
+        for i in range(bars.count()):
+            box = bars.nth(i).bounding_box()
+            assert box and box["width"] > 20 and box["height"] > 4
+        failed = p.locator('article[data-test-id="test_sdpa.py::test_matches_reference"]')
+        assert failed.locator(".badge").inner_text().strip().endswith("failed")
+        hint = failed.locator(".hint")
+        assert hint.is_visible() and "sqrt(d_k)" in hint.inner_text()
+        plots = p.locator("figure.efficiency svg")
+        assert plots.count() == 1  # the public efficiency test; the hidden one has no plot
+        box = plots.first.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 100
+        # the injected <script> in a message is text, not code
+        assert "<script>" in p.locator('article[data-test-id="test_mha.py::test_heads_split"] .message').inner_text()
+        o.shot(tmp_path / "feedback-desktop.png")
+        o.assert_offline()
+    finally:
+        o.close()
+
+
+def test_feedback_page_phone(browser, pages, tmp_path: Path) -> None:
+    for name in ("alice", "bob"):
+        o = Opened(browser, pages[name], PHONE)
+        try:
+            assert o.horizontal_overflow() <= 0
+            assert o.page.locator("#total-score").is_visible()
+            o.shot(tmp_path / f"feedback-{name}-phone.png")
+            o.assert_offline()
+        finally:
+            o.close()
+    o = Opened(browser, pages["carol"], PHONE)
+    try:
+        svg = o.page.locator("figure.efficiency svg").first
+        svg.scroll_into_view_if_needed()
+        box = svg.bounding_box()
+        assert box and 0 < box["width"] <= PHONE["width"] and box["height"] > 0
+    finally:
+        o.close()
+
+
+def test_feedback_prints(browser, pages, tmp_path: Path) -> None:
+    o = Opened(browser, pages["alice"], DESKTOP)
+    try:
+        pdf = tmp_path / "feedback.pdf"
+        o.page.emulate_media(media="print")
+        o.page.pdf(path=str(pdf))
+        assert pdf.stat().st_size > 1000
+        print(f"print output: {pdf}")
+        # what the print stylesheet does, as an image a person can look at
+        assert o.page.locator(".skip").is_hidden()
+        o.shot(tmp_path / "feedback-print.png")
+    finally:
+        o.close()
+
+
+def test_dashboard(browser, pages, tmp_path: Path) -> None:
+    for viewport, tag in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        o = Opened(browser, pages["dashboard"], viewport)
+        try:
+            p = o.page
+            hist = p.locator("#scores svg")
+            box = hist.bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 50
+            assert p.locator("#scores rect.hist-bar").count() == 10
+            assert p.locator("#hints tbody tr").first.is_visible()
+            assert p.locator("#unreadable .warning-row").count() == 1
+            links = p.locator("#problems a")
+            assert links.count() == 3
+            assert o.horizontal_overflow() <= 0, tag
+            o.shot(tmp_path / f"dashboard-{tag}.png")
+            # the links lead to the students' feedback pages, still offline
+            if tag == "desktop":
+                links.first.click()
+                p.wait_for_load_state("load")
+                assert p.url.endswith("/alice/feedback.html")
+                assert p.locator("#total-score").is_visible()
+            o.assert_offline()
+        finally:
+            o.close()
