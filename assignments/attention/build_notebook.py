@@ -690,7 +690,7 @@ tests(
 
     # A causal mask blocks the future in every head.
     _, w_c = mha(x, x, x, mask=create_causal_mask(5), return_attention_weights=True)
-    assert np.allclose(np.triu(w_c, k=1), 0.0)
+    assert np.allclose(np.triu(w_c, k=1), 0.0), "a (seq_q, seq_k) mask must block the future in every head"
     ### BEGIN HIDDEN TESTS
     def _naive_mha(m_, qx, kx, vx, allowed):
         q_all, k_all, v_all = qx @ m_.w_q, kx @ m_.w_k, vx @ m_.w_v
@@ -711,7 +711,7 @@ tests(
     vx_h = rng_h.standard_normal((2, 7, 12))
     saved_h = [a.copy() for a in (qx_h, kx_h, vx_h)]
     all_h = np.ones((2, 4, 7), dtype=bool)
-    assert np.allclose(mha_h(qx_h, kx_h, vx_h), _naive_mha(mha_h, qx_h, kx_h, vx_h, all_h))
+    assert np.allclose(mha_h(qx_h, kx_h, vx_h), _naive_mha(mha_h, qx_h, kx_h, vx_h, all_h)), "cross-attention output differs"
     m2_h = rng_h.random((4, 7)) > 0.4
     m2_h[:, 0] = True
     assert np.allclose(mha_h.forward(qx_h, kx_h, vx_h, mask=m2_h), _naive_mha(mha_h, qx_h, kx_h, vx_h, m2_h))
@@ -1035,7 +1035,8 @@ tests(
     cache = KVCache(max_batch_size=1, max_seq_length=6, num_heads=2, head_dim=4)
     prompt_out = cached_self_attention(mha, x[0, :3], cache)          # prefill 3 tokens
     assert np.shape(prompt_out) == (3, 8), f"expected (new_len, embed_dim), got {np.shape(prompt_out)}"
-    assert np.allclose(prompt_out, full[0, :3]), "the prompt's tokens must not see later prompt tokens"
+    assert np.allclose(prompt_out, full[0, :3]), \\
+        "prefill differs from full causal attention: check the head split and that prompt token i sees keys 0..i only"
     assert int(cache.cache_lengths[0]) == 3, "the prompt's keys and values belong in the cache"
     for t in range(3, 6):                                               # then decode 1 at a time
         step = cached_self_attention(mha, x[0, t:t + 1], cache)
