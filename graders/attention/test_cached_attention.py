@@ -1,0 +1,316 @@
+"""Task cached_attention: ``cached_self_attention`` decoding against full causal attention.
+
+A scenario decodes one or more sequences (one per cache slot) in steps: a prompt, single
+tokens, chunks, possibly after positions put into the slot directly with
+``kv_cache.update``. Every output row must equal the same row of the reference's
+``mha.forward(x, x, x, mask=causal)`` over the whole sequence.
+
+No double jeopardy: the rows are also accepted when they equal (a) the student's own
+``MultiHeadAttention`` with a causal mask (its fault is counted in multi_head), or (b) the
+contract's decoding step computed here around what the student's own ``KVCache.update``
+returns (its fault is counted in kv_cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _inputs import (
+    CACHE_IS_THE_FAULT,
+    DECODE_AXES,
+    MHA_IS_THE_FAULT,
+    WEIGHT_NAMES,
+    causal,
+    chunk_schedule,
+    mha_weights,
+    split_heads,
+    to_float,
+    variants,
+)
+
+pytestmark = [pytest.mark.task("cached_attention")]
+
+
+@dataclass
+class Scenario:
+    """Sequences ``xs[slot] (T, E)``; ``prefix[slot]`` positions go into the cache directly;
+    ``events`` are ``(slot, new_len)`` decoding calls in order."""
+
+    weights: dict[str, np.ndarray]
+    num_heads: int
+    xs: dict[int, np.ndarray]
+    events: list[tuple[int, int]]
+    prefix: dict[int, int] = field(default_factory=dict)
+    max_batch: int = 1
+    max_len: int = 16
+    pass_slot: bool = True  # False: rely on batch_idx's default of 0
+
+    @property
+    def embed_dim(self) -> int:
+        return next(iter(self.xs.values())).shape[1]
+
+    @property
+    def head_dim(self) -> int:
+        return self.embed_dim // self.num_heads
+
+    def chunks(self, slot: int) -> list[int]:
+        return [n for s, n in self.events if s == slot]
+
+    def describe(self, slot: int) -> str:
+        """The schedule in words (no data): "a 2-position direct update, then steps 3, 1, 1"."""
+        steps = ", ".join(str(n) for n in self.chunks(slot))
+        start = (f"{self.prefix[slot]} positions put in with kv_cache.update, then "
+                 if self.prefix.get(slot) else "")
+        where = f" in slot {slot}" if self.max_batch > 1 else ""
+        return f"decoding{where} {start}in steps of {steps} token(s)"
+
+
+def trusted_kv(sc: Scenario, slot: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and values ``(heads, T, head_dim)`` of a whole sequence, computed here."""
+    x = sc.xs[slot]
+    return (split_heads(x @ sc.weights["w_k"], sc.num_heads),
+            split_heads(x @ sc.weights["w_v"], sc.num_heads))
+
+
+def run_student(student: Any, new_mha: Any, sc: Scenario) -> tuple[Any, Any,
+                                                                  dict[int, list[Any]]]:
+    """Decode the scenario with the student's MHA, KVCache and cached_self_attention."""
+    mha = new_mha(sc.embed_dim, sc.num_heads, sc.weights)
+    cache = student.KVCache(sc.max_batch, sc.max_len, sc.num_heads, sc.head_dim)
+    for slot, p in sc.prefix.items():
+        if p:
+            k, v = trusted_kv(sc, slot)
+            cache.update(slot, k[:, :p], v[:, :p])
+    pos = dict(sc.prefix)
+    outs: dict[int, list[Any]] = {slot: [] for slot in sc.xs}
+    for slot, n in sc.events:
+        start = pos.get(slot, 0)
+        x_new = sc.xs[slot][start:start + n]
+        if sc.pass_slot:
+            out = student.cached_self_attention(mha, x_new, cache, slot)
+        else:
+            out = student.cached_self_attention(mha, x_new, cache)
+        outs[slot].append(out)
+        pos[slot] = start + n
+    return mha, cache, outs
+
+
+def joined(sc: Scenario, outs: list[Any], slot: int) -> np.ndarray:
+    """Concatenate one slot's step outputs, checking each step's shape on the way."""
+    arrays = []
+    for i, out in enumerate(outs):
+        a = np.asarray(to_float(out))
+        n = sc.chunks(slot)[i]
+        assert a.shape == (n, sc.embed_dim), (
+            f"cached_self_attention on {n} new token(s) should return shape "
+            f"({n}, {sc.embed_dim}) (new_len, embed_dim); got {a.shape} at step {i + 1} of "
+            f"{sc.describe(slot)}"
+        )
+        arrays.append(a)
+    return np.concatenate(arrays, axis=0)
+
+
+def own_cache_decode(student: Any, reference: Any, sc: Scenario) -> dict[int, np.ndarray]:
+    """The contract's decoding step computed here, attending to whatever the student's own
+    ``KVCache.update`` returns (new token i at position len(returned) - new_len + i)."""
+    cache = student.KVCache(sc.max_batch, sc.max_len, sc.num_heads, sc.head_dim)
+    kv = {slot: trusted_kv(sc, slot) for slot in sc.xs}
+    for slot, p in sc.prefix.items():
+        if p:
+            cache.update(slot, kv[slot][0][:, :p], kv[slot][1][:, :p])
+    pos = dict(sc.prefix)
+    outs: dict[int, list[np.ndarray]] = {slot: [] for slot in sc.xs}
+    sdpa = reference.ScaledDotProductAttention()
+    for slot, n in sc.events:
+        start = pos.get(slot, 0)
+        x_new = sc.xs[slot][start:start + n]
+        q = split_heads(x_new @ sc.weights["w_q"], sc.num_heads)
+        keys, values = cache.update(slot, kv[slot][0][:, start:start + n],
+                                    kv[slot][1][:, start:start + n])
+        keys, values = to_float(keys), to_float(values)
+        total = keys.shape[1]
+        allowed = np.arange(total)[None, :] <= (total - n) + np.arange(n)[:, None]
+        heads = sdpa(q, keys, values, mask=allowed)
+        outs[slot].append(np.swapaxes(heads, 0, 1).reshape(n, -1) @ sc.weights["w_o"])
+        pos[slot] = start + n
+    return {slot: np.concatenate(o, axis=0) for slot, o in outs.items() if o}
+
+
+def full_causal(mha: Any, sc: Scenario, slot: int) -> np.ndarray:
+    """Rows of ``mha.forward(x, x, x, mask=causal)`` that the scenario decodes."""
+    x = sc.xs[slot][None]
+    out = mha.forward(x, x, x, mask=causal(x.shape[1]))
+    return to_float(out)[0][sc.prefix.get(slot, 0):]
+
+
+def check_scenario(student: Any, reference: Any, check: Any, new_mha: Any,
+                   sc: Scenario) -> tuple[Any, Any]:
+    """Decode ``sc`` with the student's code and compare every slot's rows."""
+    mha, cache, outs = run_student(student, new_mha, sc)
+    ref = reference.MultiHeadAttention(sc.embed_dim, sc.num_heads)
+    for name in WEIGHT_NAMES:
+        getattr(ref, name)[...] = sc.weights[name]
+    own_cache: dict[int, np.ndarray] = {}
+
+    def via_cache(slot: int) -> np.ndarray:
+        if not own_cache:
+            own_cache.update(own_cache_decode(student, reference, sc))
+        return own_cache[slot]
+
+    for slot in sc.xs:
+        if not outs[slot]:
+            continue
+        check(joined(sc, outs[slot], slot), full_causal(ref, sc, slot),
+              what=f"the rows returned by cached_self_attention when {sc.describe(slot)}, "
+                   "against full causal multi-head attention over the whole sequence",
+              variants=variants("decode_variants", sc.weights, sc.num_heads, sc.xs[slot],
+                                sc.chunks(slot), prefix=sc.prefix.get(slot, 0)),
+              axes=DECODE_AXES,
+              alternatives=[(lambda slot=slot: full_causal(mha, sc, slot), MHA_IS_THE_FAULT),
+                            (lambda slot=slot: via_cache(slot), CACHE_IS_THE_FAULT)])
+    return mha, cache
+
+
+def scenario(rng: np.random.Generator, events: list[tuple[int, int]], *, embed_dim: int = 12,
+             num_heads: int = 3, **kw: Any) -> Scenario:
+    """Random weights and sequences long enough for ``events`` (plus any prefix)."""
+    prefix = kw.get("prefix", {})
+    slots = sorted({s for s, _ in events} | set(prefix))
+    lengths = {s: prefix.get(s, 0) + sum(n for t, n in events if t == s) for s in slots}
+    xs = {s: rng.standard_normal((lengths[s], embed_dim)) for s in slots}
+    return Scenario(mha_weights(rng, embed_dim), num_heads, xs, events, **kw)
+
+
+# ----------------------------------------------------------------------------- public
+
+
+@pytest.mark.visibility("public")
+@pytest.mark.points(2)
+def test_decoding_matches_full_causal_attention(student: Any, check: Any, new_mha: Any,
+                                                rng: Any) -> None:
+    """Prefill 3 tokens, then decode 2 one at a time: the rows equal your own
+    ``mha.forward(x, x, x, mask=causal)`` over the 5 tokens (the contract's promise)."""
+    sc = scenario(rng, [(0, 3), (0, 1), (0, 1)], embed_dim=8, num_heads=2)
+    mha, _, outs = run_student(student, new_mha, sc)
+    check(joined(sc, outs[0], 0), full_causal(mha, sc, 0),
+          what="the rows of prefill(3) + two single-token steps, against your own "
+               "MultiHeadAttention.forward with a causal mask over all 5 tokens",
+          variants=variants("decode_variants", sc.weights, 2, sc.xs[0], [3, 1, 1]),
+          axes=DECODE_AXES)
+
+
+@pytest.mark.visibility("public")
+def test_output_shape(student: Any, new_mha: Any, rng: Any) -> None:
+    sc = scenario(rng, [(0, 4), (0, 1)], embed_dim=8, num_heads=2)
+    _, _, outs = run_student(student, new_mha, sc)
+    joined(sc, outs[0], 0)
+
+
+# ----------------------------------------------------------------------------- hidden
+
+
+@pytest.mark.points(3)
+def test_prefill_then_single_tokens(student: Any, reference: Any, check: Any,
+                                    new_mha: Any, rng: Any) -> None:
+    sc = scenario(rng, [(0, 4), (0, 1), (0, 1), (0, 1)])
+    check_scenario(student, reference, check, new_mha, sc)
+
+
+@pytest.mark.points(2)
+def test_token_by_token_from_empty(student: Any, reference: Any, check: Any, new_mha: Any,
+                                   rng: Any) -> None:
+    sc = scenario(rng, [(0, 1)] * 6)
+    check_scenario(student, reference, check, new_mha, sc)
+
+
+@pytest.mark.points(2)
+def test_prefill_then_chunks(student: Any, reference: Any, check: Any, new_mha: Any,
+                             rng: Any) -> None:
+    """Multi-token steps after a prompt: the chunk's tokens must not see each other's
+    future, and must see all of the past."""
+    sc = scenario(rng, [(0, 3), (0, 2), (0, 3)])
+    check_scenario(student, reference, check, new_mha, sc)
+
+
+def test_whole_sequence_in_one_call(student: Any, reference: Any, check: Any, new_mha: Any,
+                                    rng: Any) -> None:
+    sc = scenario(rng, [(0, 6)])
+    check_scenario(student, reference, check, new_mha, sc)
+
+
+@pytest.mark.points(2)
+def test_several_slots(student: Any, reference: Any, check: Any, new_mha: Any,
+                       rng: Any) -> None:
+    """Two sequences decoded in slots 2 and 0, interleaved; slot 1 stays empty."""
+    sc = scenario(rng, [(2, 3), (0, 2), (2, 1), (0, 1), (0, 1), (2, 2)], max_batch=3)
+    _, cache = check_scenario(student, reference, check, new_mha, sc)
+    check(to_float(cache.cache_lengths), [4, 0, 6],
+          what="kv_cache.cache_lengths after decoding 4 tokens in slot 0 and 6 in slot 2")
+
+
+@pytest.mark.points(2)
+def test_continue_after_direct_update(student: Any, reference: Any, check: Any,
+                                      new_mha: Any, rng: Any) -> None:
+    """The slot already holds 3 positions (put in with kv_cache.update): decoding must
+    attend to them and place new tokens after them."""
+    sc = scenario(rng, [(1, 1), (1, 2), (1, 1)], prefix={1: 3}, max_batch=2)
+    check_scenario(student, reference, check, new_mha, sc)
+
+
+def test_default_slot_is_zero(student: Any, reference: Any, check: Any, new_mha: Any,
+                              rng: Any) -> None:
+    sc = scenario(rng, [(0, 2), (0, 1)], pass_slot=False)
+    check_scenario(student, reference, check, new_mha, sc)
+
+
+def test_cache_grows_by_the_new_tokens(student: Any, check: Any, new_mha: Any,
+                                       rng: Any) -> None:
+    """Decoding appends the new keys and values to the cache through kv_cache.update."""
+    sc = scenario(rng, [(0, 3), (0, 1), (0, 2)], max_len=8)
+    _, cache, _ = run_student(student, new_mha, sc)
+    check(to_float(cache.cache_lengths), [6],
+          what="kv_cache.cache_lengths after decoding 3 + 1 + 2 tokens")
+    k, v = trusted_kv(sc, 0)
+    check(to_float(cache.cached_keys)[0, :, :6], k,
+          what="the keys in kv_cache.cached_keys after decoding 6 tokens (x @ w_k, split into "
+               "heads)", axes=("head", "position", "head_dim"))
+    check(to_float(cache.cached_values)[0, :, :6], v,
+          what="the values in kv_cache.cached_values after decoding 6 tokens",
+          axes=("head", "position", "head_dim"))
+
+
+def test_weights_unchanged(student: Any, check: Any, new_mha: Any, rng: Any) -> None:
+    sc = scenario(rng, [(0, 3), (0, 1)])
+    mha, _, _ = run_student(student, new_mha, sc)
+    for name in WEIGHT_NAMES:
+        check(getattr(mha, name), sc.weights[name],
+              what=f"mha.{name} after decoding (decoding must not modify the weights)")
+
+
+# ----------------------------------------------------------------------------- property
+
+
+@st.composite
+def decode_case(draw: st.DrawFn) -> tuple[int, int, int, list[int], int]:
+    heads = draw(st.integers(1, 3))
+    head_dim = draw(st.integers(1, 3))
+    total = draw(st.integers(1, 8))
+    prefix = draw(st.integers(0, total - 1))
+    chunks = draw(chunk_schedule(total - prefix))
+    return heads * head_dim, heads, prefix, chunks, draw(st.integers(0, 2**16))
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=decode_case())
+def test_random_schedules(student: Any, reference: Any, check: Any, new_mha: Any,
+                          case: tuple[int, int, int, list[int], int]) -> None:
+    embed_dim, heads, prefix, chunks, seed = case
+    sc = scenario(np.random.default_rng(seed), [(0, n) for n in chunks],
+                  embed_dim=embed_dim, num_heads=heads, prefix={0: prefix}, max_len=10)
+    check_scenario(student, reference, check, new_mha, sc)

@@ -1,0 +1,290 @@
+"""Task kv_cache: ``KVCache`` against the reference, one sequence of operations at a time.
+
+Each test replays the same operations on the student's cache (in the sandbox) and on the
+reference cache, and compares every ``update``'s returned keys and values; the attributes
+``cached_keys``, ``cached_values`` and ``cache_lengths`` are read back through the proxy.
+Known-wrong caches (never advancing, padding, ignoring the slot, ...) replay the same
+operations for the hints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _inputs import CACHE_AXES, to_float, variants
+
+pytestmark = [pytest.mark.task("kv_cache")]
+
+Op = tuple[str, tuple[Any, ...]]
+
+
+def new_entries(rng: np.random.Generator, heads: int, n: int, head_dim: int) -> tuple[
+        np.ndarray, np.ndarray]:
+    return rng.standard_normal((heads, n, head_dim)), rng.standard_normal((heads, n, head_dim))
+
+
+def replay(student: Any, reference: Any, check: Any, shape: tuple[int, int, int, int],
+           ops: list[Op]) -> tuple[Any, Any]:
+    """Run ``ops`` on a new student cache and a new reference cache; after every update,
+    compare the returned keys and values. Returns both caches for further checks."""
+    cache = student.KVCache(*shape)
+    ref = reference.KVCache(*shape)
+    for i, (name, args) in enumerate(ops):
+        if name == "reset":
+            cache.reset(*args)
+            ref.reset(*args)
+            continue
+        result = cache.update(*args)
+        ref_keys, ref_values = ref.update(*args)
+        assert isinstance(result, (tuple, list)) and len(result) == 2, (
+            f"update must return the tuple (keys, values); got {type(result).__name__}"
+        )
+        keys, values = result
+        step = _describe(ops[: i + 1])
+        for label, got, want, index in (("keys", keys, ref_keys, 0),
+                                         ("values", values, ref_values, 1)):
+            check(got, want, what=f"the {label} returned by update after {step}",
+                  variants=variants("kv_variants", shape, ops[: i + 1],
+                                    pick=lambda results, index=index: results[-1][index]),
+                  axes=CACHE_AXES)
+    return cache, ref
+
+
+def _describe(ops: list[Op]) -> str:
+    """"3 updates (slot 0 +2, slot 1 +1, slot 0 +1) and 1 reset": the operations, no data."""
+    parts = []
+    for name, args in ops:
+        if name == "update":
+            parts.append(f"slot {args[0]} +{np.shape(args[1])[1]}")
+        else:
+            parts.append("reset()" if not args or args[0] is None else f"reset({args[0]})")
+    return "the operations [" + ", ".join(parts) + "]"
+
+
+def update(b: int, keys: np.ndarray, values: np.ndarray) -> Op:
+    return ("update", (b, keys, values))
+
+
+def state(cache: Any) -> dict[str, np.ndarray]:
+    """The student's cache as arrays, read back through the proxy."""
+    return {
+        "cached_keys": to_float(cache.cached_keys),
+        "cached_values": to_float(cache.cached_values),
+        "cache_lengths": to_float(cache.cache_lengths),
+    }
+
+
+# ----------------------------------------------------------------------------- public
+
+
+@pytest.mark.visibility("public")
+def test_preallocated_and_empty(student: Any) -> None:
+    cache = student.KVCache(2, 8, 3, 4)
+    for name in ("cached_keys", "cached_values"):
+        arr = to_float(getattr(cache, name))
+        assert arr.shape == (2, 3, 8, 4), (
+            f"KVCache(max_batch_size=2, max_seq_length=8, num_heads=3, head_dim=4).{name} "
+            f"should have shape (2, 3, 8, 4) (batch, heads, position, head_dim); got {arr.shape}"
+        )
+        assert not arr.any(), f"a new cache's {name} should be all zeros"
+    lengths = to_float(cache.cache_lengths)
+    assert lengths.shape == (2,) and not lengths.any(), (
+        f"a new cache's cache_lengths should be one zero per batch slot, [0, 0]; got {lengths}"
+    )
+
+
+@pytest.mark.visibility("public")
+@pytest.mark.points(2)
+def test_updates_append(student: Any, check: Any, rng: Any) -> None:
+    """Two updates: the second returns the first's entries followed by its own."""
+    cache = student.KVCache(1, 8, 2, 3)
+    k1, v1 = new_entries(rng, 2, 3, 3)
+    k2, v2 = new_entries(rng, 2, 1, 3)
+    keys, values = cache.update(0, k1, v1)
+    check(keys, k1, what="the keys returned by the first update", axes=CACHE_AXES)
+    check(values, v1, what="the values returned by the first update", axes=CACHE_AXES)
+    shape = (1, 8, 2, 3)
+    ops = [update(0, k1, v1), update(0, k2, v2)]
+    keys, values = cache.update(0, k2, v2)
+    check(keys, np.concatenate([k1, k2], axis=1),
+          what="the keys returned by a second update (all cached positions, no padding)",
+          variants=variants("kv_variants", shape, ops, pick=lambda r: r[-1][0]),
+          axes=CACHE_AXES)
+    check(values, np.concatenate([v1, v2], axis=1),
+          what="the values returned by a second update (all cached positions, no padding)",
+          variants=variants("kv_variants", shape, ops, pick=lambda r: r[-1][1]),
+          axes=CACHE_AXES)
+
+
+# ----------------------------------------------------------------------------- hidden
+
+
+@pytest.mark.points(2)
+def test_single_tokens_after_a_prompt(student: Any, reference: Any, check: Any,
+                                      rng: Any) -> None:
+    ops = [update(0, *new_entries(rng, 2, 4, 3))]
+    ops += [update(0, *new_entries(rng, 2, 1, 3)) for _ in range(3)]
+    cache, ref = replay(student, reference, check, (1, 10, 2, 3), ops)
+    check(to_float(cache.cache_lengths), ref.cache_lengths,
+          what="cache_lengths after a 4-position update and three 1-position updates")
+
+
+@pytest.mark.points(2)
+def test_slots_are_independent(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    """Interleaved updates to slots 0 and 2; slot 1 is never touched and stays empty."""
+    ops = [update(2, *new_entries(rng, 2, 2, 3)), update(0, *new_entries(rng, 2, 3, 3)),
+           update(2, *new_entries(rng, 2, 1, 3)), update(0, *new_entries(rng, 2, 1, 3)),
+           update(2, *new_entries(rng, 2, 2, 3))]
+    cache, ref = replay(student, reference, check, (3, 6, 2, 3), ops)
+    got = state(cache)
+    check(got["cache_lengths"], ref.cache_lengths,
+          what="cache_lengths after interleaved updates to slots 0 and 2")
+    check(got["cached_keys"][1], np.zeros((2, 6, 3)),
+          what="cached_keys of slot 1, which was never updated", axes=CACHE_AXES)
+    check(got["cached_values"][1], np.zeros((2, 6, 3)),
+          what="cached_values of slot 1, which was never updated", axes=CACHE_AXES)
+
+
+def test_cached_arrays_hold_the_updates(student: Any, reference: Any, check: Any,
+                                        rng: Any) -> None:
+    """What update stores is in cached_keys / cached_values at positions [0, length)."""
+    ops = [update(1, *new_entries(rng, 2, 3, 2)), update(1, *new_entries(rng, 2, 2, 2))]
+    cache, ref = replay(student, reference, check, (2, 6, 2, 2), ops)
+    got = state(cache)
+    check(got["cached_keys"][1, :, :5], ref.cached_keys[1, :, :5],
+          what="cached_keys of the updated slot, positions 0-4", axes=CACHE_AXES)
+    check(got["cached_values"][1, :, :5], ref.cached_values[1, :, :5],
+          what="cached_values of the updated slot, positions 0-4", axes=CACHE_AXES)
+
+
+def test_fill_to_exactly_max_length(student: Any, reference: Any, check: Any,
+                                    rng: Any) -> None:
+    ops = [update(0, *new_entries(rng, 1, 3, 4)), update(0, *new_entries(rng, 1, 2, 4))]
+    replay(student, reference, check, (1, 5, 1, 4), ops)
+
+
+@pytest.mark.points(2)
+def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any) -> None:
+    cache = student.KVCache(2, 5, 2, 3)
+    k, v = new_entries(rng, 2, 4, 3)
+    cache.update(1, k, v)
+    before = state(cache)
+    with pytest.raises(ValueError):
+        cache.update(1, *new_entries(rng, 2, 2, 3))
+    after = state(cache)
+    for name in before:
+        check(after[name], before[name],
+              what=f"{name} after an update that would pass max_seq_length raised "
+              "(a failed update must change nothing)")
+    k1, v1 = new_entries(rng, 2, 1, 3)
+    keys, _ = cache.update(1, k1, v1)
+    check(keys, np.concatenate([k, k1], axis=1),
+          what="the keys returned by an update that fits, after a refused one",
+          axes=CACHE_AXES)
+
+
+def test_overflow_from_empty(student: Any, check: Any, rng: Any) -> None:
+    cache = student.KVCache(1, 3, 1, 2)
+    with pytest.raises(ValueError):
+        cache.update(0, *new_entries(rng, 1, 4, 2))
+    check(to_float(cache.cache_lengths), np.zeros(1),
+          what="cache_lengths after a refused update to an empty cache")
+
+
+@pytest.mark.points(2)
+def test_reset_one_slot(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    ops = [update(0, *new_entries(rng, 2, 3, 2)), update(1, *new_entries(rng, 2, 2, 2)),
+           ("reset", (0,)),
+           update(0, *new_entries(rng, 2, 2, 2)), update(1, *new_entries(rng, 2, 1, 2))]
+    cache, ref = replay(student, reference, check, (2, 6, 2, 2), ops)
+    check(to_float(cache.cache_lengths), ref.cache_lengths,
+          what="cache_lengths after resetting slot 0 and updating both slots again")
+
+
+def test_reset_all_slots(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    ops = [update(0, *new_entries(rng, 1, 3, 2)), update(1, *new_entries(rng, 1, 2, 2)),
+           ("reset", ()),
+           update(1, *new_entries(rng, 1, 1, 2))]
+    cache, ref = replay(student, reference, check, (2, 4, 1, 2), ops)
+    check(to_float(cache.cache_lengths), ref.cache_lengths,
+          what="cache_lengths after reset() and one more update")
+
+
+def test_reset_frees_room(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    """After a reset a slot holds max_seq_length positions again."""
+    ops = [update(0, *new_entries(rng, 1, 4, 2)), ("reset", (0,)),
+           update(0, *new_entries(rng, 1, 4, 2))]
+    replay(student, reference, check, (1, 4, 1, 2), ops)
+
+
+def test_memory_usage_reports_total(student: Any) -> None:
+    usage = student.KVCache(2, 16, 4, 8).get_memory_usage()
+    assert isinstance(usage, dict) and "total_cache_memory_mb" in usage, (
+        "get_memory_usage() should return a dict with the key 'total_cache_memory_mb'; got "
+        f"{type(usage).__name__}" + (f" with keys {sorted(usage)}" if isinstance(usage, dict)
+                                     else "")
+    )
+    total = usage["total_cache_memory_mb"]
+    assert isinstance(total, (int, float)) and total > 0, (
+        f"total_cache_memory_mb should be a positive number of megabytes; got {total!r}"
+    )
+
+
+# ----------------------------------------------------------------------------- property
+
+
+@st.composite
+def op_sequence(draw: st.DrawFn) -> tuple[tuple[int, int, int, int], list[tuple[Any, ...]]]:
+    """A cache shape and 1-8 operations: (slot, new_len) updates, sometimes a reset."""
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 3)),
+             draw(st.integers(1, 3)))
+    steps = draw(st.lists(
+        st.one_of(
+            st.tuples(st.just("update"), st.integers(0, shape[0] - 1), st.integers(1, 3)),
+            st.tuples(st.just("reset"), st.one_of(st.none(), st.integers(0, shape[0] - 1))),
+        ),
+        min_size=1, max_size=8,
+    ))
+    return shape, steps
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=op_sequence(), seed=st.integers(0, 2**16))
+def test_random_operation_sequences(student: Any, reference: Any, check: Any,
+                                    case: Any, seed: int) -> None:
+    """Random updates and resets; an update that would overflow must raise ValueError
+    (whenever the reference's does) and leave the cache as it was."""
+    shape, steps = case
+    rng = np.random.default_rng(seed)
+    cache = student.KVCache(*shape)
+    ref = reference.KVCache(*shape)
+    done: list[Op] = []
+    for step in steps:
+        if step[0] == "reset":
+            cache.reset(step[1])
+            ref.reset(step[1])
+            done.append(("reset", (step[1],)))
+            continue
+        _, slot, n = step
+        k, v = new_entries(rng, shape[2], n, shape[3])
+        if ref.cache_lengths[slot] + n > shape[1]:
+            before = to_float(cache.cache_lengths)
+            with pytest.raises(ValueError):
+                cache.update(slot, k, v)
+            check(to_float(cache.cache_lengths), before,
+                  what="cache_lengths after a refused update (it must change nothing)")
+            continue
+        done.append(update(slot, k, v))
+        keys, values = cache.update(slot, k, v)
+        ref_keys, ref_values = ref.update(slot, k, v)
+        for label, got, want, index in (("keys", keys, ref_keys, 0),
+                                         ("values", values, ref_values, 1)):
+            check(got, want, what=f"the {label} returned by update after {_describe(done)}",
+                  variants=variants("kv_variants", shape, list(done),
+                                    pick=lambda r, index=index: r[-1][index]),
+                  axes=CACHE_AXES)

@@ -1,0 +1,254 @@
+"""Task multi_head: ``MultiHeadAttention`` against the reference.
+
+Weights are written into the student's own arrays (``mha.assign``), so every comparison is
+on known weights. No double jeopardy: an output equal to the contract's wiring around the
+student's *own* ScaledDotProductAttention passes here (its fault is counted in
+scaled_dot_product), with a note saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from _inputs import (
+    MHA_AXES,
+    MHA_WEIGHT_AXES,
+    SDPA_IS_THE_FAULT,
+    WEIGHT_NAMES,
+    allowed_mask,
+    as_kind,
+    mha_dims,
+    mha_weights,
+    variants,
+)
+
+pytestmark = [pytest.mark.task("multi_head")]
+
+def run(
+    student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
+    query: np.ndarray, key: np.ndarray, value: np.ndarray, weights: dict[str, np.ndarray],
+    num_heads: int, mask: Any = None, *, what: str, attn: bool = True,
+) -> None:
+    """Compare the student's MHA (output and, if ``attn``, per-head weights) with the
+    reference on the same weights; the student's-own-SDPA composition is also accepted."""
+    e = query.shape[-1]
+    ref = reference.MultiHeadAttention(e, num_heads)
+    for name in WEIGHT_NAMES:
+        getattr(ref, name)[...] = weights[name]
+    ref_out, ref_w = ref.forward(query, key, value, mask=mask, return_attention_weights=True)
+
+    mha = new_mha(e, num_heads, weights)
+    if attn:
+        result = mha.forward(query, key, value, mask=mask, return_attention_weights=True)
+        assert isinstance(result, (tuple, list)) and len(result) == 2, (
+            "MultiHeadAttention.forward(..., return_attention_weights=True) must return the "
+            f"tuple (output, weights); got {type(result).__name__}"
+        )
+        out, w = result
+    else:
+        out = mha.forward(query, key, value, mask=mask)
+
+    def own(part: str) -> Any:
+        return lambda: own_sdpa_mha(query, key, value, weights, num_heads, mask, part)
+
+    check(out, ref_out, what=f"the output of MultiHeadAttention.forward {what}",
+          variants=variants("mha_variants", query, key, value, weights, num_heads, mask),
+          axes=MHA_AXES, alternatives=[(own("output"), SDPA_IS_THE_FAULT)])
+    if attn:
+        check(w, ref_w, what=f"the per-head attention weights {what}",
+              variants=variants("mha_variants", query, key, value, weights, num_heads, mask,
+                                part="weights"),
+              axes=MHA_WEIGHT_AXES, alternatives=[(own("weights"), SDPA_IS_THE_FAULT)])
+
+
+# ----------------------------------------------------------------------------- public
+
+
+@pytest.mark.visibility("public")
+def test_attributes(student: Any) -> None:
+    mha = student.MultiHeadAttention(8, 2)
+    assert (mha.embed_dim, mha.num_heads, mha.head_dim) == (8, 2, 4), (
+        "MultiHeadAttention(8, 2) should have embed_dim=8, num_heads=2, head_dim=4; got "
+        f"{mha.embed_dim}, {mha.num_heads}, {mha.head_dim}"
+    )
+    for name in WEIGHT_NAMES:
+        w = np.asarray(getattr(mha, name))
+        assert w.shape == (8, 8), f"{name} should be an (8, 8) array; got shape {w.shape}"
+
+
+@pytest.mark.visibility("public")
+@pytest.mark.parametrize("embed_dim, num_heads", [(10, 3), (6, 4)])
+def test_indivisible_embed_dim_raises(student: Any, embed_dim: int, num_heads: int) -> None:
+    with pytest.raises(ValueError):
+        student.MultiHeadAttention(embed_dim, num_heads)
+
+
+SMALL_X = np.array([[[1.0, 0.0, -1.0, 0.5], [0.0, 1.0, 0.5, -0.5], [1.0, 1.0, 0.0, 0.0]]])
+SMALL_W = {name: np.sin(np.arange(16.0).reshape(4, 4) * (i + 1) + i)
+           for i, name in enumerate(WEIGHT_NAMES)}
+SMALL_MASK = np.tril(np.ones((3, 3)))
+
+
+@pytest.mark.visibility("public")
+@pytest.mark.points(2)
+def test_small_fixed_case(student: Any, check: Any, new_mha: Any, own_sdpa_mha: Any) -> None:
+    mha = new_mha(4, 2, SMALL_W)
+    out, w = mha.forward(SMALL_X, SMALL_X, SMALL_X, mask=SMALL_MASK,
+                         return_attention_weights=True)
+    args = (SMALL_X, SMALL_X, SMALL_X, SMALL_W, 2, SMALL_MASK)
+    check(out, [[[-0.54766016, 1.45125930, -1.34955261, 0.31299361],
+                 [-0.60733213, 2.59776365, -2.78869114, 1.04785670],
+                 [-1.42730790, 4.40099420, -4.32605566, 1.25440318]]],
+          what="the output of a small 2-head self-attention with a causal mask",
+          variants=variants("mha_variants", *args), axes=MHA_AXES,
+          alternatives=[(lambda: own_sdpa_mha(*args), SDPA_IS_THE_FAULT)])
+    check(w, [[[[1.0, 0.0, 0.0], [0.21967930, 0.78032070, 0.0],
+                [0.18487611, 0.54778104, 0.26734285]],
+               [[1.0, 0.0, 0.0], [0.91190473, 0.08809527, 0.0],
+                [0.17569617, 0.46658004, 0.35772379]]]],
+          what="the per-head weights of a small 2-head self-attention with a causal mask",
+          variants=variants("mha_variants", *args, part="weights"), axes=MHA_WEIGHT_AXES,
+          alternatives=[(lambda: own_sdpa_mha(*args, part="weights"), SDPA_IS_THE_FAULT)])
+
+
+# ----------------------------------------------------------------------------- hidden
+
+
+@pytest.mark.points(2)
+def test_self_attention(student: Any, reference: Any, check: Any, new_mha: Any,
+                        own_sdpa_mha: Any, rng: Any) -> None:
+    x = rng.standard_normal((2, 5, 12))
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 12), 3,
+        what="for self-attention with embed_dim=12, num_heads=3")
+
+
+@pytest.mark.points(2)
+def test_cross_attention(student: Any, reference: Any, check: Any, new_mha: Any,
+                         own_sdpa_mha: Any, rng: Any) -> None:
+    """Query, key and value all different, seq_q != seq_k."""
+    q = rng.standard_normal((2, 3, 12))
+    k = rng.standard_normal((2, 6, 12))
+    v = rng.standard_normal((2, 6, 12))
+    run(student, reference, check, new_mha, own_sdpa_mha, q, k, v, mha_weights(rng, 12), 3,
+        what="for cross-attention (different query, key and value; seq_q=3, seq_k=6)")
+
+
+@pytest.mark.parametrize("kind", ["bool", "int", "float"])
+def test_mask_2d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
+                 rng: Any, kind: str) -> None:
+    q = rng.standard_normal((2, 4, 12))
+    kv = rng.standard_normal((2, 5, 12))
+    mask = as_kind(allowed_mask(rng, (4, 5)), kind)
+    run(student, reference, check, new_mha, own_sdpa_mha, q, kv, kv, mha_weights(rng, 12), 3,
+        mask, what=f"with a (seq_q, seq_k) {kind} mask")
+
+
+@pytest.mark.parametrize("batch, kind", [(3, "bool"), (2, "int"), (2, "float")])
+def test_mask_3d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
+                 rng: Any, batch: int, kind: str) -> None:
+    """A per-batch mask with batch == num_heads (2) is where broadcasting it against the
+    heads axis goes silently wrong; batch = 3 makes that mistake raise instead."""
+    x = rng.standard_normal((batch, 4, 8))
+    mask = as_kind(allowed_mask(rng, (batch, 4, 4)), kind)
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 8), 2,
+        mask, what=f"with a (batch, seq_q, seq_k) {kind} mask, batch={batch}, num_heads=2")
+
+
+def test_one_head(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
+                  rng: Any) -> None:
+    x = rng.standard_normal((2, 4, 6))
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 6), 1,
+        what="with a single head")
+
+
+def test_head_dim_one(student: Any, reference: Any, check: Any, new_mha: Any,
+                      own_sdpa_mha: Any, rng: Any) -> None:
+    x = rng.standard_normal((1, 3, 4))
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 4), 4,
+        what="with head_dim=1 (embed_dim=4, num_heads=4)")
+
+
+def test_call_is_forward(student: Any, reference: Any, check: Any, new_mha: Any,
+                         rng: Any) -> None:
+    x = rng.standard_normal((2, 3, 8))
+    weights = mha_weights(rng, 8)
+    ref = reference.MultiHeadAttention(8, 2)
+    for name in WEIGHT_NAMES:
+        getattr(ref, name)[...] = weights[name]
+    check(new_mha(8, 2, weights)(x, x, x), ref(x, x, x),
+          what="the output of calling the module directly, mha(query, key, value)",
+          variants=variants("mha_variants", x, x, x, weights, 2), axes=MHA_AXES)
+
+
+def test_parameters_are_the_weights(student: Any, check: Any, new_mha: Any, rng: Any) -> None:
+    """``parameters == [w_q, w_k, w_v, w_o]``: the very arrays, so writes show through."""
+    weights = mha_weights(rng, 8)
+    params = new_mha(8, 2, weights).parameters
+    assert isinstance(params, (list, tuple)) and len(params) == 4, (
+        f"parameters should be the list [w_q, w_k, w_v, w_o]; got {type(params).__name__} "
+        f"of length {len(params) if isinstance(params, (list, tuple)) else '?'}"
+    )
+    for name, p in zip(WEIGHT_NAMES, params):
+        check(p, weights[name], what=f"parameters[{WEIGHT_NAMES.index(name)}] after writing "
+              f"new values into {name} (it should be {name} itself)")
+
+
+def test_forward_reads_weights_on_every_call(student: Any, reference: Any, check: Any,
+                                             new_mha: Any, rng: Any) -> None:
+    """Weights written after a first forward are used by the next one (no stale copies)."""
+    x = rng.standard_normal((1, 4, 8))
+    mha = new_mha(8, 2, mha_weights(rng, 8))
+    mha.forward(x, x, x)
+    weights = mha_weights(rng, 8)
+    for name in WEIGHT_NAMES:
+        mha.assign(name, weights[name])
+    ref = reference.MultiHeadAttention(8, 2)
+    for name in WEIGHT_NAMES:
+        getattr(ref, name)[...] = weights[name]
+    check(mha.forward(x, x, x), ref.forward(x, x, x),
+          what="the output of forward after new weights were written into w_q, w_k, w_v, w_o",
+          variants=variants("mha_variants", x, x, x, weights, 2), axes=MHA_AXES)
+
+
+def test_forward_leaves_weights_unchanged(student: Any, check: Any, new_mha: Any,
+                                          rng: Any) -> None:
+    x = rng.standard_normal((2, 4, 8))
+    weights = mha_weights(rng, 8)
+    mha = new_mha(8, 2, weights)
+    mha.forward(x, x, x, mask=np.tril(np.ones((4, 4))))
+    for name in WEIGHT_NAMES:
+        check(getattr(mha, name), weights[name],
+              what=f"{name} after a forward call (forward must not modify the weights)")
+
+
+# ----------------------------------------------------------------------------- property
+
+
+@st.composite
+def mha_case(draw: st.DrawFn) -> tuple[Any, ...]:
+    b, sq, sk, e, h = draw(mha_dims())
+    values = st.floats(-2, 2, allow_nan=False, width=64)
+    q = draw(hnp.arrays(np.float64, (b, sq, e), elements=values))
+    kv = draw(hnp.arrays(np.float64, (b, sk, e), elements=values))
+    seed = draw(st.integers(0, 2**16))
+    mask_shape = draw(st.sampled_from([None, (sq, sk), (b, sq, sk)]))
+    mask = None
+    if mask_shape is not None:
+        mask = draw(hnp.arrays(np.bool_, mask_shape))
+        mask[..., -1] = True  # every row answerable
+    return q, kv, mha_weights(np.random.default_rng(seed), e), h, mask
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=mha_case())
+def test_random_shapes(student: Any, reference: Any, check: Any, new_mha: Any,
+                       own_sdpa_mha: Any, case: tuple[Any, ...]) -> None:
+    q, kv, weights, heads, mask = case
+    run(student, reference, check, new_mha, own_sdpa_mha, q, kv, kv, weights, heads, mask,
+        what="on random shapes, head counts and values")
