@@ -351,3 +351,14 @@ def test_source_has_no_checksums_or_outputs(source_nb) -> None:
     for cell in source_nb.cells:
         assert "checksum" not in nbgrader_meta(cell)
         assert not cell.get("outputs")
+
+
+def test_release_from_course_toml_matches_the_template(tmp_path: Path) -> None:
+    """The real configuration (course.toml via proctor.config) releases the committed files."""
+    config = pytest.importorskip("proctor.config")
+    course = config.load_course(ROOT / "course.toml")
+    assignment = course.assignments["attention"]
+    assert Path(assignment.notebook).resolve() == SOURCE
+    assert Path(assignment.release_dir).resolve() == TEMPLATE
+    for path in release_assignment(assignment, out_dir=tmp_path):
+        assert path.read_bytes() == (TEMPLATE / path.name).read_bytes(), f"{path.name} differs"
