@@ -24,7 +24,12 @@ from urllib.parse import quote, urlsplit
 
 import proctor
 from proctor.feedback import svg
-from proctor.feedback.render import fraction, make_environment, status_view, write_atomic
+from proctor.feedback.render import (
+    fraction,
+    make_environment,
+    status_view,
+    write_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +51,8 @@ def load_results(directory: Path) -> list[dict]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("tests", []), list):
-                raise ValueError("not a proctor result object")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise TypeError("not a proctor result object")
+        except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
             log.warning("skipping unreadable result %s: %s", path, exc)
             out.append({SOURCE: str(path), ERROR: f"{type(exc).__name__}: {exc}"})
             continue
@@ -122,8 +127,8 @@ def dashboard_context(
     task_fracs: dict[str, list[float]] = defaultdict(list)
     task_max: dict[str, Any] = {}
     for r in good:
-        tasks = r.get("tasks") if isinstance(r.get("tasks"), dict) else {}
-        for task_id, info in tasks.items():
+        tasks = r.get("tasks")
+        for task_id, info in (tasks.items() if isinstance(tasks, dict) else ()):
             if isinstance(info, dict):
                 task_fracs[task_id].append(fraction(info.get("score"), info.get("max_score")))
                 task_max.setdefault(task_id, info.get("max_score"))
@@ -169,8 +174,9 @@ def dashboard_context(
             eff = t.get("efficiency")
             if isinstance(eff, dict) and eff.get("verdict"):
                 verdicts[tid][str(eff["verdict"])] += 1
-        load = r.get("load") if isinstance(r.get("load"), dict) else {}
-        load_errors = [e for e in load.get("errors") or [] if isinstance(e, dict)]
+        load = r.get("load")
+        raw_errors = load.get("errors") if isinstance(load, dict) else None
+        load_errors = [e for e in raw_errors or [] if isinstance(e, dict)]
         if load_errors or any(status_counts[s] for s in PROBLEM_STATUSES):
             problems.append({
                 "submission": name,

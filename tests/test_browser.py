@@ -9,8 +9,8 @@ runs `playwright install`: the system browser is used.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

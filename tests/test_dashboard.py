@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -204,7 +205,7 @@ def test_structure_and_shared_base(page) -> None:
     _, html, root = page
     assert root.find("html").attrs["lang"] == "en"
     levels = [int(e.tag[1]) for e in root.iter() if re.fullmatch(r"h[1-6]", e.tag)]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in pairwise(levels))
     for th in root.find_all("th"):
         assert th.attrs.get("scope") in {"col", "row", "rowgroup"}
     svg = section(root, "scores").find("svg")

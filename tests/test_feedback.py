@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -307,7 +308,7 @@ def test_document_structure(name: str) -> None:
         assert root.find(tag) is not None
     levels = headings(root)
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no skipped levels
+    assert all(b - a <= 1 for a, b in pairwise(levels))  # no skipped levels
     for table in root.find_all("table"):
         for th in table.find_all("th"):
             assert th.attrs.get("scope") in {"col", "row", "rowgroup"}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
 import proctor
 
 from . import svg
@@ -228,16 +229,16 @@ def feedback_context(result: dict) -> dict[str, Any]:
     views = [test_view(t, i) for i, t in enumerate(tests)]
 
     # Tasks in the order the result lists them; tasks only named by tests come after.
-    declared = result.get("tasks") if isinstance(result.get("tasks"), dict) else {}
+    declared = _dict(result.get("tasks"))
     order = list(declared)
     for t in tests:
         task = str(t.get("task") or "other")
         if task not in order:
             order.append(task)
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for task_id in order:
         members = [v for t, v in zip(tests, views) if str(t.get("task") or "other") == task_id]
-        info = declared.get(task_id) if isinstance(declared.get(task_id), dict) else {}
+        info = _dict(declared.get(task_id))
         score = info.get("score", sum(_num(v["score"]) for v in members))
         max_score = info.get("max_score", sum(_num(v["max_score"]) for v in members))
         tasks.append({
@@ -254,7 +255,7 @@ def feedback_context(result: dict) -> dict[str, Any]:
     for v in views:
         counts[v["status"]["key"]] = counts.get(v["status"]["key"], 0) + 1
 
-    load = result.get("load") if isinstance(result.get("load"), dict) else {}
+    load = _dict(result.get("load"))
     load_errors = [
         {"cell": e.get("cell"), "error": str(e.get("error") or "")}
         for e in load.get("errors") or []
@@ -284,6 +285,11 @@ def feedback_context(result: dict) -> dict[str, Any]:
             "duration_s": result.get("duration_s"),
         },
     }
+
+
+def _dict(x: Any) -> dict:
+    """x if it is a dict, else an empty one (results from disk may be malformed)."""
+    return x if isinstance(x, dict) else {}
 
 
 def _num(x: Any) -> float:

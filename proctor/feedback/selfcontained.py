@@ -9,9 +9,9 @@ student opens their feedback. Only the standard library's ``html.parser`` is use
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Callable, Iterator
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
         "source", "track", "wbr"}
@@ -22,9 +22,9 @@ LOAD_TAGS_HREF = {"link", "image", "use", "script", "feimage"}  # href here is a
 # Attributes that only navigate or submit: local (relative) targets are fine, remote not.
 NAV_ATTRS = {"href", "xlink:href", "action", "formaction", "cite", "ping"}
 
-_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)
-_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.I)
-_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.I)
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.IGNORECASE)
 
 
 @dataclass
@@ -33,9 +33,9 @@ class Element:
 
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
-    children: list["Element | str"] = field(default_factory=list)
+    children: list[Element | str] = field(default_factory=list)
 
-    def iter(self) -> Iterator["Element"]:
+    def iter(self) -> Iterator[Element]:
         """This element and all elements below it, in document order."""
         yield self
         for c in self.children:
@@ -43,13 +43,13 @@ class Element:
                 yield from c.iter()
 
     def find_all(self, tag: str | None = None,
-                 pred: Callable[["Element"], bool] | None = None) -> list["Element"]:
+                 pred: Callable[[Element], bool] | None = None) -> list[Element]:
         """Descendants (not this element itself) with this tag that satisfy ``pred``."""
         return [e for e in self.iter()
                 if e is not self and (tag is None or e.tag == tag) and (pred is None or pred(e))]
 
     def find(self, tag: str | None = None,
-             pred: Callable[["Element"], bool] | None = None) -> "Element | None":
+             pred: Callable[[Element], bool] | None = None) -> Element | None:
         found = self.find_all(tag, pred)
         return found[0] if found else None
 
@@ -124,9 +124,7 @@ def external_references(html: str) -> list[str]:
     for el in root.iter():
         for name, value in el.attrs.items():
             loads = name in LOAD_ATTRS or (name in {"href", "xlink:href"} and el.tag in LOAD_TAGS_HREF)
-            if loads and not _inline(value):
-                found.append(value)
-            elif name in NAV_ATTRS and _REMOTE.match(value):
+            if loads and not _inline(value) or name in NAV_ATTRS and _REMOTE.match(value):
                 found.append(value)
             if name == "style":
                 css_chunks.append(value)

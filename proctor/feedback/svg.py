@@ -12,9 +12,9 @@ Accessibility: each chart is ``role="img"`` with a ``<title>`` and ``<desc>`` re
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Sequence
 
 from markupsafe import Markup
 
@@ -57,9 +57,9 @@ def format_value(metric: str, v: float) -> str:
                 return f"{v / scale:.3g} {unit}"
         return f"{v:.3g} B"
     if metric.startswith("time") or metric == "seconds":
-        for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-            if abs(v) >= scale:
-                return f"{v / scale:.3g} {unit}"
+        for unit, step in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+            if abs(v) >= step:
+                return f"{v / step:.3g} {unit}"
         return f"{v / 1e-9:.3g} ns"
     return f"{v:.3g}"
 
@@ -143,8 +143,8 @@ def efficiency_plot(eff: dict, *, uid: str = "plot", label: str = "") -> Markup 
     )
 
     out: list[str] = [
-        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" '
-        f'aria-labelledby="{tid} {did}" preserveAspectRatio="xMidYMid meet">',
+        (f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" '
+         f'aria-labelledby="{tid} {did}" preserveAspectRatio="xMidYMid meet">'),
         f'<title id="{tid}">{escape(title)}</title>',
         f'<desc id="{did}">{escape(desc)}</desc>',
     ]
@@ -248,8 +248,8 @@ def histogram(bins: Sequence[Bin], *, uid: str = "hist", title: str = "Score dis
     tid, did = escape(f"{uid}-title"), escape(f"{uid}-desc")
     desc = "; ".join(f"{b.label}: {b.count}" for b in bins)
     out = [
-        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" '
-        f'aria-labelledby="{tid} {did}" preserveAspectRatio="xMidYMid meet">',
+        (f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" '
+         f'aria-labelledby="{tid} {did}" preserveAspectRatio="xMidYMid meet">'),
         f'<title id="{tid}">{escape(title)}</title>',
         f'<desc id="{did}">Number of submissions per score range: {escape(desc)}.</desc>',
     ]

@@ -4,8 +4,9 @@ They are crafted, not graded: every status, a failed diagnostic, hints shared by
 students, a counterexample, efficiency data (pass and fail), a load error, timeouts, a hidden
 test full of SECRET_ bait that must never reach the page, and one corrupt file.
 """
-import json, os
+import json
 from pathlib import Path
+
 root = Path(__file__).resolve().parent
 POINTS = {"causal_mask": 10.0, "scaled_dot_product": 25.0, "multi_head": 25.0, "kv_cache": 15.0, "cached_attention": 15.0, "efficiency": 10.0}
 
