@@ -114,6 +114,18 @@ def test_no_late_penalty_box_without_penalty() -> None:
     assert root.find(pred=lambda e: e.attrs.get("id") == "late-penalty") is None
 
 
+def test_late_penalty_as_written_by_the_lms_step() -> None:
+    """proctor.lms.late writes penalty_fraction, days_late, raw_score and a note."""
+    late = {"submitted_at": None, "days_late": 1.0, "penalty_fraction": 0.25, "raw_score": 80.0,
+            "note": "marked late by the LMS without a time; charged as 1 day(s) late"}
+    root = parse_html(render_feedback({"score": 60.0, "max_score": 100.0, "late": late}))
+    text = root.find(pred=lambda e: e.attrs.get("id") == "late-penalty").text()
+    assert "25%" in text and "1 day late" in text and "80" in text and "charged as 1 day" in text
+    on_time = {**late, "penalty_fraction": 0.0, "days_late": 0.0}
+    root = parse_html(render_feedback({"score": 80.0, "max_score": 100.0, "late": on_time}))
+    assert root.find(pred=lambda e: e.attrs.get("id") == "late-penalty") is None
+
+
 def test_load_errors_listed_with_cell_numbers() -> None:
     root = parse_html(render_feedback(load("bob")))
     section = root.find("section", lambda e: e.attrs.get("id") == "load")

@@ -206,20 +206,21 @@ def test_view(test: dict, index: int) -> dict[str, Any]:
 def late_view(result: dict) -> dict[str, Any] | None:
     """The late penalty, if the result carries one.
 
-    Accepted shapes (proctor.scoring writes one of them): ``"late": {"days_late": 2,
-    "penalty": 0.2, "raw_score": 93.0}`` with ``penalty`` a fraction of the score, or a
-    top-level ``"late_penalty": 0.2`` (optionally with ``days_late`` / ``raw_score``).
-    A zero penalty is not shown.
+    Reads ``result["late"]`` as written by ``proctor.lms.late.apply_late``:
+    ``{"days_late": 2, "penalty_fraction": 0.2, "raw_score": 93.0, "note": ...}``
+    (``penalty`` is accepted as a synonym of ``penalty_fraction``), or a bare top-level
+    ``"late_penalty": 0.2``. Fractions are of the score. A zero penalty is not shown.
     """
     late = result.get("late")
     src: dict = late if isinstance(late, dict) else result
-    penalty = src.get("penalty", src.get("late_penalty"))
+    penalty = src.get("penalty_fraction", src.get("penalty", src.get("late_penalty")))
     if not isinstance(penalty, (int, float)) or isinstance(penalty, bool) or penalty <= 0:
         return None
     return {
         "penalty": penalty,
-        "days": src.get("days_late", src.get("days")),
-        "raw_score": src.get("raw_score", src.get("score_before_penalty")),
+        "days": src.get("days_late"),
+        "raw_score": src.get("raw_score"),
+        "note": str(src.get("note") or ""),
     }
 
 

@@ -47,10 +47,12 @@ def result(sub, tests, *, load=None, late=None, seed=1234, iso="bwrap", dur=3.2)
     r = {"assignment": "attention", "submission": sub, "score": score, "max_score": 100.0,
          "tasks": tasks, "tests": tests, "load": load or {"errors": [], "skipped_lines": 0},
          "isolation": iso, "proctor_version": "0.1.0", "seed": seed, "duration_s": dur}
-    if late:
+    if late:  # the shape proctor.lms.late.apply_late writes
         raw = score
-        r["score"] = round(raw * (1 - late["penalty"]), 2)
-        r["late"] = {**late, "raw_score": raw}
+        r["score"] = round(raw * (1 - late["penalty_fraction"]), 2)
+        r["late"] = {"submitted_at": late["submitted_at"], "days_late": late["days_late"],
+                     "penalty_fraction": late["penalty_fraction"], "raw_score": raw,
+                     "penalty": late["penalty_fraction"]}
     return r
 
 SDPA_HINT = "Your output matches softmax(QK^T) V without the 1/sqrt(d_k) scaling. Divide the scores by sqrt(d_k) before the softmax."
@@ -80,7 +82,8 @@ a[9] = T("test_efficiency.py::test_decode_step_time", "efficiency", "failed", 0.
 a[8]["status"] = "failed"; a[8]["score"] = 0.0
 a[8]["message"] = "peak memory grows like n^2.03; allowed slope is 1.5"
 a[8]["hint"] = "The cache seems to copy all previous keys on every step. Preallocate and write in place."
-alice = result("alice.ipynb", a, late={"days_late": 2, "penalty": 0.1}, seed=1234)
+alice = result("alice.ipynb", a, late={"days_late": 2, "penalty_fraction": 0.1,
+                                                 "submitted_at": "2026-10-03T23:10:00+00:00"}, seed=1234)
 
 # bob: a notebook that failed to load; most tests error
 b = []
