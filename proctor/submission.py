@@ -12,8 +12,6 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
 SUFFIXES = (".py", ".ipynb")
 
@@ -46,7 +44,7 @@ class Submission:
                 "cells": [{"index": c.index, "source": c.source} for c in self.cells]}
 
 
-def _is_grade_only(cell: nbformat.NotebookNode) -> bool:
+def _is_grade_only(cell: dict) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return bool(meta.get("grade")) and not meta.get("solution")
 
@@ -82,6 +80,8 @@ def read_submission(path: Path | str) -> Submission:
 
 
 def _read_notebook(name: str, text: str, digest: str) -> Submission:
+    import nbformat  # slow to import (jsonschema); only notebooks need it
+
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types for bad JSON

@@ -175,7 +175,7 @@ class StudentModule:
         self._session = session
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # private and protocol names (_repr_pretty_, __array__) stay local
             raise AttributeError(name)
         session = self._session
 
@@ -194,6 +194,9 @@ class StudentModule:
         """Peak traced memory and times of calling ``name`` inside the sandbox."""
         return self._session.request({"op": "measure", "target": None, "name": name, "repeat": repeat},
                                      _call_payload(args, kwargs))
+
+    def __repr__(self) -> str:
+        return f"<student submission {self._session.submission.name}>"
 
 
 class RemoteObject:
@@ -214,7 +217,7 @@ class RemoteObject:
         return {"__ref__": self._ref}
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # private and protocol names (_repr_pretty_, __array__) stay local
             raise AttributeError(name)
         if name not in self._methods:
             value = self._session.request({"op": "getattr", "target": self._target(), "name": name})

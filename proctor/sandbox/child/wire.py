@@ -104,12 +104,14 @@ def encode(value: Any, buffers: list[memoryview], on_object: Callable[[Any], dic
     if isinstance(value, float):
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(np.asarray(value).view(np.ndarray))
+        arr = np.asarray(value).view(np.ndarray)  # drops subclasses and their overrides
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")
         if arr.dtype.kind not in ALLOWED_KINDS:
             if on_object is not None:
                 return on_object(value)
             raise WireError(f"arrays of dtype {arr.dtype} cannot be sent (numbers and booleans only)")
-        buffers.append(memoryview(arr).cast("B"))
+        buffers.append(memoryview(arr.reshape(-1).view(np.uint8)))
         return {"__nd__": len(buffers) - 1, "dtype": arr.dtype.str, "shape": list(arr.shape)}
     if isinstance(value, np.generic) and value.dtype.kind in ALLOWED_KINDS:
         return encode(value.item(), buffers, on_object)
