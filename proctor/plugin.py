@@ -24,7 +24,7 @@ from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, Stud
 
 HIDDEN, PUBLIC = "hidden", "public"
 _PROFILE = "proctor"
-settings.register_profile(_PROFILE, derandomize=True, deadline=None, database=None, print_blob=False,
+settings.register_profile(_PROFILE, derandomize=True, deadline=None, database=None, print_blob=False, max_examples=25,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                  HealthCheck.filter_too_much,
                                                                  HealthCheck.function_scoped_fixture])
