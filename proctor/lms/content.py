@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 
-import nbformat
-
 __all__ = ["SUFFIXES", "check_content"]
 
 SUFFIXES = (".ipynb", ".py")
@@ -50,6 +48,8 @@ def _check_notebook(filename: str, data: bytes) -> str | None:
                 f"column {error.colno}: {error.msg}); was the upload cut short?")
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         return f"{filename}: JSON but not a Jupyter notebook (no cells)"
+    import nbformat  # slow to import (jsonschema format checkers): only when needed
+
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)

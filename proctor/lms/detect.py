@@ -101,3 +101,13 @@ def _unique_keys(entries: list[SubmissionEntry]) -> None:
         seen[base] = count + 1
         if count:
             entry.key = f"{base}-{count + 1}"
+
+
+def moodle_template(input: Path, worksheet: Path | None = None,  # noqa: A002
+                    limits: Limits = Limits()
+                    ) -> tuple[list[str], dict[str, dict[str, str]]] | None:
+    """The Moodle worksheet to fill in on output (given, or found inside ``input``)."""
+    if worksheet is not None:
+        return _worksheet([], worksheet)
+    members = read_input(Path(input), limits)
+    return _worksheet(members, None) or _worksheet(strip_common_root(members), None)

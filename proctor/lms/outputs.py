@@ -55,7 +55,8 @@ def error_result(assignment: Any, entry: SubmissionEntry, message: str) -> dict[
         "score": 0.0, "max_score": float(assignment.max_score),
         "tasks": {task: {"score": 0.0, "max_score": float(points)}
                   for task, points in assignment.points.items()},
-        "tests": [], "load": {"errors": [], "skipped_lines": 0},
+        "tests": [],
+        "load": {"problem": message, "errors": [{"cell": None, "error": message}]},
         "error": message, "proctor_version": __version__, "duration_s": 0.0,
     }
 
@@ -146,13 +147,20 @@ def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
         from proctor.dashboard import build_dashboard
     except ImportError:
         return None
-    links = {}
+    links: dict[str, str] = {}
+    rows = []
     for result in results:
-        key = result["student"]["key"]
+        student = result.get("student") or {}
+        key = student.get("key", "")
+        # The dashboard names rows by "submission"; every student's file may be called
+        # attention.ipynb, so name the row by the student instead.
+        name = student.get("name") or student.get("id") or key
+        label = f"{name} ({student.get('id')})" if name != student.get("id") else str(name)
+        rows.append({**result, "submission": label, "_source": str(out / key / RESULT)})
         if (out / key / "feedback.html").exists():
-            links[result["student"]["id"]] = f"{key}/feedback.html"
+            links[label] = f"{key}/feedback.html"
     path = out / "dashboard.html"
-    build_dashboard(results, path, feedback_links=links)
+    build_dashboard(rows, path, feedback_links=links)
     return path
 
 

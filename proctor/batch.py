@@ -1,0 +1,381 @@
+"""``proctor batch``: grade a whole class in parallel, journaled and resumable.
+
+The main process discovers submissions (``proctor.lms.discover``), hands each one's bytes
+to a worker, and writes everything itself: workers only grade and return JSON-able dicts.
+That keeps every file write in one place, atomic (tmp + ``os.replace``) and in a fixed
+order per student: result files first, then one fsync'd journal line. So after ``kill -9``
+a ``--resume`` finds, for each student, either a journal line (done: skipped), or a
+complete ``result.json`` carrying the same file hash but no journal line (adopted, not
+regraded), or nothing (graded now). Nobody is lost and nobody is graded twice.
+
+Workers are local processes (``forkserver``; each keeps one sandbox fork server for all
+its submissions) or, with ``scheduler="tcp://host:8786"``, tasks on an existing Dask
+cluster. Dask workers need proctor and the course directory at the same path (a shared
+filesystem), since the grader suites and reference are read from ``assignment``'s paths.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proctor.errors import ProctorError
+from proctor.journal import Journal
+from proctor.lms import discover
+from proctor.lms.archive import Limits
+from proctor.lms.detect import moodle_template
+from proctor.lms.entry import SubmissionEntry
+from proctor.lms.late import apply_late
+from proctor.lms.outputs import (EXPORTS, RESULT, annotate, error_result, load_results,
+                                 write_class_outputs, write_student)
+
+__all__ = ["BatchSummary", "grade_bytes", "run_batch"]
+
+JOURNAL = "journal.jsonl"
+PRELOAD = ["proctor.batch", "proctor.runner", "proctor.submission", "nbformat", "numpy"]
+SUMMARY = "summary.json"
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did; also written to ``DIR/summary.json``."""
+
+    out: str
+    format: str
+    total: int = 0
+    graded: int = 0
+    rejected: int = 0
+    failed: int = 0
+    skipped: int = 0          # already done in an earlier run (journal)
+    adopted: int = 0          # result.json complete but unjournaled (crash): kept, not regraded
+    duration_s: float = 0.0
+    workers: int = 0
+    scheduler: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def per_minute(self) -> float:
+        """Submissions graded per minute in this run (grading only, not skips)."""
+        return 60.0 * self.graded / self.duration_s if self.duration_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "per_minute": round(self.per_minute, 2)}
+
+
+# ------------------------------------------------------------------------- the worker side
+
+_local = threading.local()
+
+
+def _sandbox(isolation: str | None) -> Any:
+    """This worker's sandbox fork server, started once and reused for every submission."""
+    box = getattr(_local, "box", None)
+    if box is None:
+        from multiprocessing import util
+
+        from proctor.sandbox.client import Sandbox
+
+        box = Sandbox(isolation)
+        _local.box = box
+        # multiprocessing children leave through os._exit (atexit does not run); Finalize does
+        util.Finalize(box, box.close, exitpriority=10)
+    return box
+
+
+def grade_bytes(assignment: Any, filename: str, data: bytes,
+                isolation: str | None = None) -> dict[str, Any]:
+    """Grade one submission given as bytes; return ``{"result": dict}`` or ``{"failed": why}``.
+
+    Runs in a worker process (local or Dask). The bytes are written to a private temp
+    directory under the original file name, since the engine reads a path.
+    """
+    from proctor.runner import grade_submission
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="proctor-sub-") as tmp:
+            path = Path(tmp) / (Path(filename).name or "submission.py")
+            path.write_bytes(data)
+            result = grade_submission(assignment, path, isolation=isolation,
+                                      sandbox=_sandbox(isolation))
+            return {"result": result.to_dict()}
+    except Exception as error:  # noqa: BLE001 - reported per student, the batch goes on
+        box = getattr(_local, "box", None)
+        if box is not None:  # a broken fork server would fail every later submission too
+            try:
+                box.close()
+            finally:
+                _local.box = None
+        return {"failed": f"{type(error).__name__}: {error}"}
+
+
+# ------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar with rate and ETA on stderr (plain lines when not a TTY)."""
+
+    def __init__(self, total: int, enabled: bool = True, stream: Any = None) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled and total > 0
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.last_line = -1
+
+    def update(self, label: str = "") -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        width = 28
+        filled = int(width * self.done / self.total)
+        text = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{100 * self.done / self.total:3.0f}%  {rate * 60:.0f}/min  "
+                f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  {label[:30]}")
+        if self.tty:
+            self.stream.write("\r" + text.ljust(100))
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            tenth = 10 * self.done // self.total
+            if tenth != self.last_line or self.done == self.total:
+                self.last_line = tenth
+                self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+# ------------------------------------------------------------------------- the batch
+
+
+def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
+              workers: int | None = None, scheduler: str | None = None,
+              resume: bool = False, progress: bool = True, isolation: str | None = None,
+              format: str | None = None, exports: Iterable[str] = EXPORTS,  # noqa: A002
+              canvas_assignment_id: str | None = None, moodle_worksheet: Path | None = None,
+              late_marker_days: float | None = 1.0, limits: Limits = Limits(),
+              hidden_visibility: str = "after_published") -> BatchSummary:
+    """Grade every submission in ``input`` into ``out``; see the module docstring.
+
+    ``resume`` continues a batch in ``out`` (required when ``out`` already has a
+    journal, so two different runs never mix by accident). ``exports`` picks the class
+    files (canvas, moodle, nbgrader, gradescope, dashboard, feedback).
+    """
+    started = time.monotonic()
+    input, out = Path(input), Path(out)
+    journal_path = out / JOURNAL
+    if journal_path.exists() and not resume:
+        raise ProctorError(f"{out} already holds a batch ({JOURNAL}); pass --resume to "
+                           f"continue it, or choose an empty output directory")
+    entries = discover(input, assignment=assignment, format=format, limits=limits,
+                       moodle_worksheet=moodle_worksheet)
+    out.mkdir(parents=True, exist_ok=True)
+    journal = Journal(journal_path)
+    exports = tuple(exports)
+    summary = BatchSummary(out=str(out), format=entries[0].format if entries else "none",
+                           total=len(entries), scheduler=scheduler,
+                           workers=0 if scheduler else (workers or os.cpu_count() or 1))
+    if journal.damaged_lines:
+        summary.problems.append(f"{JOURNAL}: ignored {journal.damaged_lines} line(s) cut "
+                                f"short by a crash")
+
+    def finish(entry: SubmissionEntry, sha: str, result: dict[str, Any], status: str) -> None:
+        row = apply_late(annotate(result, entry, sha), assignment, entry.submitted_at,
+                         late_marker=entry.late_marker, marker_days=late_marker_days)
+        summary.problems.extend(write_student(out, row, exports=exports,
+                                              hidden_visibility=hidden_visibility))
+        journal.append({"student_id": entry.student_id, "sha256": sha, "key": entry.key,
+                        "status": status, "score": row.get("score"),
+                        "result": f"{entry.key}/{RESULT}"})
+        setattr(summary, status, getattr(summary, status) + 1)
+
+    todo: list[tuple[SubmissionEntry, str]] = []
+    for entry in entries:
+        sha = entry.sha256() if entry.error is None else _error_sha(entry)
+        if _already_done(out, journal, entry, sha):
+            summary.skipped += 1
+        elif _adopt(out, journal, entry, sha):
+            summary.adopted += 1
+        elif entry.error is not None:
+            finish(entry, sha, error_result(assignment, entry, entry.error), "rejected")
+        else:
+            todo.append((entry, sha))
+
+    bar = Progress(len(todo), enabled=progress)
+    grade = _dask_map if scheduler else _local_map
+    for (entry, sha), outcome in grade(assignment, todo, workers=summary.workers,
+                                       scheduler=scheduler, isolation=isolation):
+        if "result" in outcome:
+            finish(entry, sha, outcome["result"], "graded")
+        else:
+            message = f"grading failed (retried on --resume): {outcome['failed']}"
+            finish(entry, sha, error_result(assignment, entry, message), "failed")
+            summary.problems.append(f"{entry.student_id}: {message}")
+        bar.update(entry.student_id)
+
+    results = load_results(out, sorted({e.key for e in entries}))
+    template = None
+    if "moodle" in exports and summary.format == "moodle":
+        template = moodle_template(input, moodle_worksheet, limits)
+    written = write_class_outputs(out, assignment, results, exports=exports,
+                                  canvas_assignment_id=canvas_assignment_id,
+                                  moodle_template=template)
+    summary.outputs = {name: str(path) for name, path in written.items()}
+    summary.duration_s = round(time.monotonic() - started, 3)
+    from proctor.lms.atomic import write_json
+
+    write_json(out / SUMMARY, summary.to_dict())
+    return summary
+
+
+def _error_sha(entry: SubmissionEntry) -> str:
+    """Rejected entries are keyed by their bytes when there are any, else by the reason."""
+    import hashlib
+
+    data = entry.read_bytes() if entry.path_or_bytes is not None else b""
+    return hashlib.sha256(data or ("error:" + (entry.error or "")).encode()).hexdigest()
+
+
+def _already_done(out: Path, journal: Journal, entry: SubmissionEntry, sha: str) -> bool:
+    """Journaled as done and its result.json still there (re-verified on every resume)."""
+    return journal.done(entry.student_id, sha) is not None and (
+        out / entry.key / RESULT).is_file()
+
+
+def _adopt(out: Path, journal: Journal, entry: SubmissionEntry, sha: str) -> bool:
+    """Journal a result.json that was fully written just before a crash, without regrading."""
+    if journal.done(entry.student_id, sha) is not None:
+        return False  # journaled but its result.json vanished: grade again
+    path = out / entry.key / RESULT
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    student = result.get("student") or {}
+    if student.get("id") != entry.student_id or result.get("submission_sha256") != sha:
+        return False
+    status = "rejected" if result.get("error") and entry.error else "graded"
+    if result.get("error") and not entry.error:
+        return False  # a failed grading is retried, not adopted
+    journal.append({"student_id": entry.student_id, "sha256": sha, "key": entry.key,
+                    "status": status, "score": result.get("score"),
+                    "result": f"{entry.key}/{RESULT}", "adopted": True})
+    return True
+
+
+Work = list[tuple[SubmissionEntry, str]]
+Outcome = Iterator[tuple[tuple[SubmissionEntry, str], dict[str, Any]]]
+
+
+def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | None,
+               **_: Any) -> Outcome:
+    """Grade on local worker processes, at most 2 per worker in flight at once.
+
+    A bounded queue keeps memory flat and loses little work to a crash. If the pool breaks
+    (a worker killed by the OOM killer), it is restarted and the in-flight submissions are
+    retried once; after that they are reported as failed.
+    """
+    if not todo:
+        return
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from the server with the engine already imported: pytest, numpy and
+    # nbformat (whose jsonschema import alone can take seconds) load once, not per worker.
+    context.set_forkserver_preload(PRELOAD)
+    pending = list(reversed(todo))
+    attempts: dict[str, int] = {}
+    restarts = 0
+    while pending:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        running: dict[cf.Future, tuple[SubmissionEntry, str]] = {}
+        broken = False
+        try:
+            while pending or running:
+                while pending and len(running) < 2 * workers and not broken:
+                    item = pending.pop()
+                    entry, _sha = item
+                    try:
+                        future = pool.submit(grade_bytes, assignment, entry.filename,
+                                             entry.read_bytes(), isolation)
+                    except cf.process.BrokenProcessPool:
+                        pending.append(item)
+                        broken = True
+                        break
+                    running[future] = item
+                if not running:
+                    break
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    item = running.pop(future)
+                    try:
+                        yield item, future.result()
+                    except cf.process.BrokenProcessPool:
+                        broken = True
+                        key = item[0].key
+                        attempts[key] = attempts.get(key, 0) + 1
+                        if attempts[key] >= 2 or restarts >= 3:
+                            yield item, {"failed": "the worker process died while grading"}
+                        else:
+                            pending.append(item)
+                if broken and not running:
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if not broken:
+            break
+        restarts += 1
+
+
+def _dask_map(assignment: Any, todo: Work, *, scheduler: str, isolation: str | None,
+              **_: Any) -> Outcome:
+    """Grade on an existing Dask cluster: one task per submission, results as dicts."""
+    if not todo:
+        return
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ProctorError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError) as error:
+        raise ProctorError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    try:
+        workers = max(1, sum(w.get("nthreads", 1) for w in
+                             client.scheduler_info().get("workers", {}).values()))
+        pending = list(reversed(todo))
+        items: dict[str, tuple[SubmissionEntry, str]] = {}
+        remote = client.scatter(assignment, broadcast=True)
+        queue = as_completed()
+
+        def submit() -> None:
+            entry, sha = item = pending.pop()
+            future = client.submit(grade_bytes, remote, entry.filename, entry.read_bytes(),
+                                   isolation, key=f"proctor-grade-{entry.key}-{sha[:16]}",
+                                   pure=False, retries=1)
+            items[future.key] = item
+            queue.add(future)
+
+        for _ in range(min(len(pending), 2 * workers)):
+            submit()
+        for future in queue:
+            item = items.pop(future.key)
+            try:
+                outcome = future.result()
+            except Exception as error:  # noqa: BLE001 - a lost worker, a cancelled task
+                outcome = {"failed": f"Dask task failed: {type(error).__name__}: {error}"}
+            future.release()
+            yield item, outcome
+            if pending:
+                submit()
+    finally:
+        client.close()

@@ -1,0 +1,224 @@
+"""Batch grading through the real engine on a tiny course: parallel, journaled, resumable.
+
+The course here is a one-function assignment so the tests exercise the batch machinery
+(workers, journal, atomic writes, kill -9 and resume), not the attention suites.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from proctor.batch import JOURNAL, run_batch
+from proctor.config import load_course
+from proctor.errors import ProctorError
+
+pytestmark = pytest.mark.slow
+
+COURSE_TOML = """
+[course]
+name = "Tiny"
+term = "Test"
+
+[assignments.tiny]
+title = "Tiny"
+notebook = "tiny.ipynb"
+reference = "ref"
+graders = "graders"
+release = "release"
+due = 2026-12-11T23:59:00-05:00
+
+[assignments.tiny.late]
+penalty_per_day = 0.1
+cap = 0.5
+
+[assignments.tiny.points]
+add = 10
+
+[assignments.tiny.limits]
+call_timeout_s = 20
+submission_timeout_s = 60
+"""
+
+SUITE = '''
+import pytest
+
+pytestmark = [pytest.mark.task("add")]
+
+
+@pytest.mark.visibility("public")
+def test_small(student):
+    assert student.add(1, 2) == 3
+
+
+def test_negative(student, reference):
+    assert student.add(-1, -2) == reference.add(-1, -2)
+'''
+
+CORRECT = "def add(a, b):\n    return a + b\n"
+BUGGY = "def add(a, b):\n    return a - b\n"
+
+
+def make_course(root: Path) -> Path:
+    import nbformat
+
+    (root / "graders").mkdir(parents=True)
+    (root / "course.toml").write_text(COURSE_TOML)
+    (root / "ref.py").write_text(CORRECT)
+    (root / "graders" / "test_add.py").write_text(SUITE)
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(CORRECT))
+    nbformat.write(nb, root / "tiny.ipynb")
+    return root
+
+
+@pytest.fixture
+def assignment(tmp_path):
+    return load_course(make_course(tmp_path / "course")).assignment("tiny")
+
+
+def make_submissions(root: Path, n: int, *, slow: float = 0.0) -> dict[str, bool]:
+    """n students, every third one buggy; returns {student: correct?}."""
+    root.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for i in range(n):
+        name = f"student{i:02d}"
+        correct = i % 3 != 2
+        code = (f"import time\ntime.sleep({slow})\n" if slow else "") + (
+            CORRECT if correct else BUGGY)
+        (root / f"{name}.py").write_text(code)
+        truth[name] = correct
+    return truth
+
+
+def journal_lines(out: Path) -> list[dict]:
+    lines = []
+    for raw in (out / JOURNAL).read_text().splitlines():
+        try:
+            lines.append(json.loads(raw))
+        except ValueError:
+            pass
+    return lines
+
+
+def test_batch_grades_everyone_and_writes_every_export(assignment, tmp_path):
+    subs = tmp_path / "subs"
+    truth = make_submissions(subs, 5)
+    (subs / "zoe.ipynb").write_text('{"cells": [')  # corrupt: an error row, batch goes on
+    out = tmp_path / "out"
+    summary = run_batch(assignment, subs, out, workers=2, progress=False)
+    assert (summary.total, summary.graded, summary.rejected, summary.failed) == (6, 5, 1, 0)
+    for name, correct in truth.items():
+        result = json.loads((out / name / "result.json").read_text())
+        assert result["score"] == (10.0 if correct else 0.0), name
+        assert result["student"]["id"] == name
+        assert result["late"]["penalty_fraction"] == 0.0  # a directory has no times
+        gs = json.loads((out / name / "gradescope_results.json").read_text())
+        assert gs["score"] == result["score"] and len(gs["tests"]) == 2
+    zoe = json.loads((out / "zoe" / "result.json").read_text())
+    assert "not valid JSON" in zoe["error"]
+    assert Counter(r["student_id"] for r in journal_lines(out)) == Counter(
+        [*truth, "zoe"])
+    grades = (out / "grades.csv").read_text().splitlines()
+    assert grades[0].endswith(",Tiny") and "zoe,,,zoe,," in grades
+    assert (out / "gradebook.db").exists() and (out / "summary.json").exists()
+    assert "zoe" in (out / "errors.csv").read_text()
+    with pytest.raises(ProctorError, match="--resume"):
+        run_batch(assignment, subs, out, workers=1, progress=False)
+
+
+def test_nbgrader_input_gets_late_penalties(assignment, tmp_path):
+    course = tmp_path / "nbcourse" / "submitted"
+    for student, stamp in [("early", "2026-12-11 20:00:00 UTC"),
+                           ("late2", "2026-12-13 06:00:00 UTC")]:
+        folder = course / student / "tiny"
+        folder.mkdir(parents=True)
+        (folder / "tiny.py").write_text(CORRECT)
+        (folder / "timestamp.txt").write_text(stamp)
+    out = tmp_path / "out"
+    run_batch(assignment, tmp_path / "nbcourse", out, workers=1, progress=False)
+    early = json.loads((out / "early" / "result.json").read_text())
+    late = json.loads((out / "late2" / "result.json").read_text())
+    assert early["score"] == 10 and early["late"]["penalty_fraction"] == 0
+    # due 2026-12-12 04:59 UTC; 2026-12-13 06:00 UTC is 2 started days late
+    assert late["late"]["penalty_fraction"] == pytest.approx(0.2)
+    assert late["score"] == pytest.approx(8.0) and late["late"]["raw_score"] == 10
+
+
+def test_resume_after_kill_9_loses_nothing_and_grades_nobody_twice(assignment, tmp_path):
+    subs = tmp_path / "subs"
+    truth = make_submissions(subs, 16, slow=0.3)
+    out = tmp_path / "out"
+    script = textwrap.dedent(f"""
+        from proctor.config import load_course
+        from proctor.batch import run_batch
+        a = load_course({str(assignment.course_root)!r}).assignment("tiny")
+        run_batch(a, {str(subs)!r}, {str(out)!r}, workers=2, progress=False)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        # wait (no time limit: the batch's own progress decides) for some results
+        while proc.poll() is None and len(list(out.glob("*/result.json"))) < 3:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        try:  # the workers and sandboxes it left behind, by its process group
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    before = {r["student_id"] for r in journal_lines(out)}
+    assert 0 < len(before) < len(truth)
+
+    summary = run_batch(assignment, subs, out, workers=2, progress=False, resume=True)
+    lines = journal_lines(out)
+    per_student = Counter(r["student_id"] for r in lines)
+    assert set(per_student) == set(truth)
+    assert all(count == 1 for count in per_student.values()), per_student
+    assert summary.skipped + summary.adopted + summary.graded == len(truth)
+    assert summary.skipped >= len(before)
+    for name, correct in truth.items():
+        result = json.loads((out / name / "result.json").read_text())
+        assert result["score"] == (10.0 if correct else 0.0)
+
+    # a journaled result that disappeared is noticed and graded again
+    (out / "student00" / "result.json").unlink()
+    again = run_batch(assignment, subs, out, workers=1, progress=False, resume=True)
+    assert (again.graded, again.skipped) == (1, len(truth) - 1)
+    assert (out / "student00" / "result.json").exists()
+
+
+def test_result_written_but_not_journaled_is_adopted_not_regraded(assignment, tmp_path):
+    subs = tmp_path / "subs"
+    make_submissions(subs, 3)
+    out = tmp_path / "out"
+    run_batch(assignment, subs, out, workers=1, progress=False)
+    lines = (out / JOURNAL).read_text().splitlines()
+    # crash after result.json, before (and during) the journal append
+    (out / JOURNAL).write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])
+    summary = run_batch(assignment, subs, out, workers=1, progress=False, resume=True)
+    assert (summary.graded, summary.adopted, summary.skipped) == (0, 1, 2)
+    assert "cut short" in summary.problems[0]
+    assert Counter(r["student_id"] for r in journal_lines(out)) == Counter(
+        ["student00", "student01", "student02"])
+
+
+def test_changed_submission_is_regraded_on_resume(assignment, tmp_path):
+    subs = tmp_path / "subs"
+    make_submissions(subs, 3)
+    out = tmp_path / "out"
+    run_batch(assignment, subs, out, workers=1, progress=False)
+    (subs / "student02.py").write_text(CORRECT)  # the buggy one, fixed (new sha256)
+    summary = run_batch(assignment, subs, out, workers=1, progress=False, resume=True)
+    assert (summary.graded, summary.skipped) == (1, 2)
+    assert json.loads((out / "student02" / "result.json").read_text())["score"] == 10
