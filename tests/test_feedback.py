@@ -130,12 +130,39 @@ def test_load_errors_listed_with_cell_numbers() -> None:
     root = parse_html(render_feedback(load("bob")))
     section = root.find("section", lambda e: e.attrs.get("id") == "load")
     assert section is not None
-    cells = [tr.find_all("td") for tr in section.find("tbody").find_all("tr")]
-    assert [(c[0].text(), c[1].text()) for c in cells] == [
-        ("7", "NameError: name 'np' is not defined"),
-        ("12", "SyntaxError: invalid syntax (cell 12, line 4)"),
+    rows = section.find("tbody").find_all("tr")
+    assert [(r.find("th").text(), r.find("code").text()) for r in rows] == [
+        ("cell 7, line 2", "NameError: name 'np' is not defined"),
+        ("cell 12, line 4", "SyntaxError: invalid syntax"),
     ]
-    assert "2 lines" in section.text()
+    assert "Traceback" in rows[0].text()
+    assert "nbgrader test cell" in section.text()
+    assert "restarted 1 time " in section.text()
+
+
+def test_load_errors_in_the_documented_short_form() -> None:
+    load_ = {"errors": [{"cell": 3, "error": "NameError: x"}], "skipped_lines": 2}
+    section = parse_html(render_feedback({"load": load_})).find(
+        "section", lambda e: e.attrs.get("id") == "load")
+    assert section.find("tbody").find("th").text() == "cell 3"
+    assert "NameError: x" in section.text() and "2 lines" in section.text()
+
+
+def test_unreadable_submission_problem_is_shown() -> None:
+    root = parse_html(render_feedback({"load": {"problem": "alice.ipynb is empty", "errors": []}}))
+    assert "alice.ipynb is empty" in root.find(pred=lambda e: e.attrs.get("id") == "load-problem").text()
+
+
+def test_no_load_section_when_loading_went_fine() -> None:
+    root = parse_html(render_feedback(load("carol")))
+    assert root.find("section", lambda e: e.attrs.get("id") == "load") is None
+
+
+def test_hint_repeated_in_message_is_shown_once(alice_page) -> None:
+    _, root = alice_page
+    art = articles(root)["test_efficiency.py::test_cache_memory_linear"]
+    assert by_class(art, "message")[0].text() == "peak memory grows like n^2.03; allowed slope is 1.5"
+    assert "Preallocate" in by_class(art, "hint")[0].text()
 
 
 def test_footer_has_isolation_version_and_seed(alice_page) -> None:
@@ -163,9 +190,10 @@ def bait_test(visibility: str | None) -> dict:
         "id": "test_x.py::test_secret", "name": "secret", "task": "t", "status": "failed",
         "score": 0, "max_score": 1, "message": "wrong output", "hint": "think about scaling",
         "details": {"checked": "SECRET_A", "worst_index": [424242], "worst_actual": 4242.4242,
-                    "shape": [99991], "extra_input": "SECRET_B"},
+                    "shape": [99991], "extra_input": "SECRET_B",
+                    "series": {"metric": "time_s", "sizes": [777001, 777002], "values": [1, 2]}},
         "counterexample": "SECRET_C x=array([424242])",
-        "efficiency": {"metric": "SECRET_D", "sizes": [31337, 62674], "values": [1.0, 4.0],
+        "efficiency": {"metric": "SECRET_D <b>", "sizes": [64, 128], "values": [1.0, 4.0],
                        "slope": 2.0, "allowed_slope": 1.5, "verdict": "SECRET_E"},
     }
     if visibility is not None:
@@ -173,22 +201,38 @@ def bait_test(visibility: str | None) -> dict:
     return t
 
 
+LEAKS = ["SECRET", "424242", "4242.4242", "99991", "777001", "777", "extra input"]
+
+
 @pytest.mark.parametrize("visibility", ["hidden", None, "Public", "private"])
-def test_hidden_tests_show_only_message_and_hint(visibility: str | None) -> None:
-    """Anything that is not exactly "public" is hidden: fail closed."""
+def test_hidden_tests_show_only_message_hint_and_measurements(visibility: str | None) -> None:
+    """Anything that is not exactly "public" is hidden: fail closed. A hidden test keeps
+    its message, hint and the numbers of its efficiency measurement, nothing else."""
     html = render_feedback({"tests": [bait_test(visibility)]})
-    for leak in ["SECRET", "424242", "4242.4242", "99991", "31337", "62674"]:
+    for leak in LEAKS:
         assert leak not in html
     art = articles(parse_html(html))["test_x.py::test_secret"]
-    assert art.find("table") is None and art.find("pre") is None and art.find("svg") is None
+    assert not by_class(art, "diagnostics") and not by_class(art, "counterexample")
     assert "wrong output" in art.text() and "think about scaling" in art.text()
+    # the measurement: one plot, free-text metric and verdict replaced/dropped
+    assert len(art.find_all("svg")) == 1
+    assert "Cost against input size" in art.find("figcaption").text()
+    assert "Verdict" not in art.find("figcaption").text()
+
+
+def test_hidden_plots_can_be_turned_off() -> None:
+    html = render_feedback({"tests": [bait_test("hidden")]}, hidden_plots=False)
+    art = articles(parse_html(html))["test_x.py::test_secret"]
+    assert art.find("figure") is None and art.find("table") is None and art.find("pre") is None
+    assert "128" not in art.text()
 
 
 def test_public_bait_is_shown(tmp_path: Path) -> None:
     """The same test made public does show its details (so the hidden test above is
     meaningful, not passing because nothing is ever shown)."""
     html = render_feedback({"tests": [bait_test("public")]})
-    assert "SECRET_A" in html and "SECRET_C" in html and "<svg" in html
+    assert "SECRET_A" in html and "SECRET_B" in html and "SECRET_C" in html
+    assert html.count("<svg") == 2  # the efficiency plus the series recorded in details
 
 
 def test_sample_hidden_test_does_not_leak(alice_page) -> None:
@@ -220,6 +264,12 @@ def test_efficiency_plot_is_a_labelled_figure(alice: dict, alice_page) -> None:
     fig = art.find("figure")
     assert fig is not None and fig.find("figcaption") is not None
     assert "Fitted slope 2.03" in fig.find("figcaption").text()
+    # the time series the suite recorded in details is drawn as a second plot
+    captions = [f.find("figcaption").text() for f in art.find_all("figure")]
+    assert len(captions) == 2 and captions[1].startswith("Time against input size")
+    rows = [th.text() for th in art.find("table").find_all("th")]
+    assert "problem" not in rows  # repeats the message
+    assert "limit at largest" in rows
     svg = fig.find("svg")
     assert svg.attrs["role"] == "img"
     ids = svg.attrs["aria-labelledby"].split()

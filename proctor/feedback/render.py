@@ -14,8 +14,10 @@ and names the result carries.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,7 @@ def fmt_num(x: Any) -> str:
     if float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))
     if abs(x) >= 1000:
-        return f"{x:.1f}"
+        return f"{x:.6g}"
     return f"{x:.4g}"
 
 
@@ -126,8 +128,17 @@ def is_public(test: dict) -> bool:
     return test.get("visibility") == "public"
 
 
-def detail_rows(details: Any) -> list[tuple[str, str]]:
-    """The diagnostics table: known fields first (formatted), then any extra fields."""
+def is_series(x: Any) -> bool:
+    """An efficiency-like measurement series: a dict with ``sizes`` and ``values`` lists."""
+    return isinstance(x, dict) and isinstance(x.get("sizes"), list) and isinstance(x.get("values"), list)
+
+
+def detail_rows(details: Any, message: str = "") -> list[tuple[str, str]]:
+    """The diagnostics table: known fields first (formatted), then any extra fields.
+
+    Extra fields that only repeat the message, and measurement series (drawn as plots
+    instead), are left out; other nested values are shown as compact JSON.
+    """
     if not isinstance(details, dict):
         return []
     rows: list[tuple[str, str]] = []
@@ -143,45 +154,92 @@ def detail_rows(details: Any) -> list[tuple[str, str]]:
             rows.append((label, text))
     known = {k for k, _ in DETAIL_FIELDS}
     for key, v in details.items():
-        if key not in known and v is not None:
-            rows.append((key.replace("_", " "), fmt_num(v) if isinstance(v, (int, float)) else str(v)))
+        if key in known or v is None or is_series(v):
+            continue
+        if isinstance(v, str) and v.strip() and v.strip() in message:
+            continue
+        if isinstance(v, (dict, list)):
+            text = json.dumps(v, default=str)
+            text = text if len(text) <= 300 else text[:299] + "…"
+        elif isinstance(v, (int, float)):
+            text = fmt_num(v)
+        else:
+            text = str(v)
+        rows.append((str(key).replace("_", " "), text))
     return rows
+
+
+_WORD = re.compile(r"^[a-z][a-z0-9 _-]{0,31}$")
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def measurement(eff: Any) -> dict[str, Any] | None:
+    """Only the numbers and short labels of an efficiency dict.
+
+    This is what a hidden test may show: sizes, measured values, slopes and a one-word
+    verdict. Free text (a metric or verdict that is not a short lowercase word) is dropped,
+    so nothing but measurements of the student's own code can get through.
+    """
+    if not is_series(eff):
+        return None
+    pairs = [(s, v) for s, v in zip(eff["sizes"], eff["values"]) if _number(s) and _number(v)]
+    metric, verdict = eff.get("metric"), eff.get("verdict")
+    return {
+        "metric": metric if isinstance(metric, str) and _WORD.match(metric) else "cost",
+        "sizes": [s for s, _ in pairs],
+        "values": [v for _, v in pairs],
+        "slope": eff.get("slope") if _number(eff.get("slope")) else None,
+        "allowed_slope": eff.get("allowed_slope") if _number(eff.get("allowed_slope")) else None,
+        "verdict": verdict if isinstance(verdict, str) and _WORD.match(verdict) else None,
+    }
 
 
 def efficiency_view(eff: Any, uid: str, label: str) -> dict[str, Any] | None:
     """Plot plus the numbers behind it (also given as a table for screen readers)."""
-    if not isinstance(eff, dict):
+    m = measurement(eff)
+    if m is None:
         return None
-    metric = str(eff.get("metric") or "cost")
-    slope = eff.get("slope")
-    allowed = eff.get("allowed_slope")
-    points = [
-        {"size": svg.format_size(s), "value": svg.format_value(metric, v)}
-        for s, v in zip(eff.get("sizes") or [], eff.get("values") or [])
-        if isinstance(s, (int, float)) and isinstance(v, (int, float))
-    ]
-    ok = None
-    if isinstance(slope, (int, float)) and isinstance(allowed, (int, float)):
-        ok = slope <= allowed
+    slope, allowed = m["slope"], m["allowed_slope"]
     return {
-        "svg": svg.efficiency_plot(eff, uid=uid, label=label),
-        "metric": svg.metric_label(metric),
+        "uid": uid,
+        "svg": svg.efficiency_plot(m, uid=uid, label=label),
+        "metric": svg.metric_label(m["metric"]),
         "slope": slope,
         "allowed_slope": allowed,
-        "verdict": eff.get("verdict"),
-        "within_limit": ok,
-        "points": points,
+        "verdict": m["verdict"],
+        "within_limit": None if slope is None or allowed is None else slope <= allowed,
+        "points": [{"size": svg.format_size(s), "value": svg.format_value(m["metric"], v)}
+                   for s, v in zip(m["sizes"], m["values"])],
     }
 
 
-def test_view(test: dict, index: int) -> dict[str, Any]:
-    """What the template may show for one test; hidden tests lose everything but the basics.
+def strip_hint_line(message: str, hint: str) -> str:
+    """Drop a "Hint: ..." line from the message when it repeats the hint shown beside it."""
+    if not hint:
+        return message
+    lines = message.splitlines()
+    kept = [ln for ln in lines
+            if not (ln.strip().lower().startswith("hint:") and ln.strip()[5:].strip() == hint.strip())]
+    return "\n".join(kept).strip() if len(kept) != len(lines) else message
 
-    This is the security boundary: for hidden tests, ``details``, ``counterexample`` and
-    ``efficiency`` (whose sizes and values describe the hidden inputs) are dropped here.
+
+def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str, Any]:
+    """What the template may show for one test. This is the security boundary.
+
+    Public tests show everything. Hidden tests show their name, status, score, message
+    and hint -- never ``details`` or ``counterexample`` (which could describe the hidden
+    inputs). Their efficiency measurements (sizes, the student's own measured values,
+    slope, a one-word verdict: see ``measurement``) are plotted unless ``hidden_plots`` is
+    False, because the efficiency checks are usually hidden and the plot is the feedback.
     """
     public = is_public(test)
     name = str(test.get("name") or test.get("id") or f"test {index + 1}")
+    hint = str(test.get("hint") or "")
+    message = strip_hint_line(str(test.get("message") or ""), hint)
+    uid = f"plot-{index + 1}"
     view: dict[str, Any] = {
         "anchor": f"test-{index + 1}",
         "id": str(test.get("id") or ""),
@@ -190,17 +248,50 @@ def test_view(test: dict, index: int) -> dict[str, Any]:
         "status": status_view(test.get("status")),
         "score": test.get("score"),
         "max_score": test.get("max_score"),
-        "message": test.get("message") or "",
-        "hint": test.get("hint") or "",
+        "message": message,
+        "hint": hint,
         "details": [],
         "counterexample": "",
-        "efficiency": None,
+        "plots": [],
     }
+    plots = []
+    if public or hidden_plots:
+        plots.append(efficiency_view(test.get("efficiency"), uid, name))
     if public:
-        view["details"] = detail_rows(test.get("details"))
+        details = test.get("details")
+        view["details"] = detail_rows(details, message)
         view["counterexample"] = str(test.get("counterexample") or "")
-        view["efficiency"] = efficiency_view(test.get("efficiency"), f"plot-{index + 1}", name)
+        if isinstance(details, dict):  # extra series a suite recorded (e.g. time beside memory)
+            plots += [efficiency_view(v, f"{uid}-{i}", f"{name} ({k})")
+                      for i, (k, v) in enumerate(details.items()) if is_series(v)]
+    view["plots"] = [p for p in plots if p is not None]
     return view
+
+
+def load_view(load: dict) -> dict[str, Any]:
+    """Notebook/script loading problems, from either shape of ``result["load"]``.
+
+    The runner writes ``{"problem", "errors": [{"where": "cell 3", "type", "message",
+    "line", "traceback"}], "notes", "restarts"}``; the documented short form is
+    ``{"errors": [{"cell": 3, "error": "NameError: ..."}], "skipped_lines": 2}``.
+    Tracebacks only contain the student's own frames, so they are shown.
+    """
+    errors = []
+    for e in load.get("errors") or []:
+        if not isinstance(e, dict):
+            continue
+        where = e.get("where") or (f"cell {e['cell']}" if e.get("cell") is not None else "")
+        error = e.get("error") or ": ".join(str(x) for x in (e.get("type"), e.get("message")) if x)
+        errors.append({"where": str(where or "—"), "error": str(error), "line": e.get("line"),
+                       "traceback": str(e.get("traceback") or "")})
+    restarts = load.get("restarts")
+    return {
+        "problem": str(load.get("problem") or ""),
+        "errors": errors,
+        "notes": [str(n) for n in load.get("notes") or []],
+        "skipped_lines": load.get("skipped_lines") or 0,
+        "restarts": restarts if _number(restarts) else 0,
+    }
 
 
 def late_view(result: dict) -> dict[str, Any] | None:
@@ -224,10 +315,15 @@ def late_view(result: dict) -> dict[str, Any] | None:
     }
 
 
-def feedback_context(result: dict) -> dict[str, Any]:
-    """Everything the feedback template needs, already filtered for visibility."""
+def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, Any]:
+    """Everything the feedback template needs, already filtered for visibility.
+
+    The raw result is not included: fields a template may show are copied one by one
+    (the student's captured ``output`` is deliberately left out: it could print the
+    inputs of hidden tests).
+    """
     tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
-    views = [test_view(t, i) for i, t in enumerate(tests)]
+    views = [test_view(t, i, hidden_plots=hidden_plots) for i, t in enumerate(tests)]
 
     # Tasks in the order the result lists them; tasks only named by tests come after.
     declared = _dict(result.get("tasks"))
@@ -256,12 +352,6 @@ def feedback_context(result: dict) -> dict[str, Any]:
     for v in views:
         counts[v["status"]["key"]] = counts.get(v["status"]["key"], 0) + 1
 
-    load = _dict(result.get("load"))
-    load_errors = [
-        {"cell": e.get("cell"), "error": str(e.get("error") or "")}
-        for e in load.get("errors") or []
-        if isinstance(e, dict)
-    ]
     score, max_score = result.get("score"), result.get("max_score")
     return {
         "assignment": str(result.get("assignment") or "assignment"),
@@ -277,8 +367,7 @@ def feedback_context(result: dict) -> dict[str, Any]:
             if counts.get(k, 0)
         ],
         "n_tests": len(views),
-        "load_errors": load_errors,
-        "skipped_lines": load.get("skipped_lines") or 0,
+        "load": load_view(_dict(result.get("load"))),
         "footer": {
             "isolation": result.get("isolation"),
             "proctor_version": result.get("proctor_version") or proctor.__version__,
@@ -301,16 +390,19 @@ def _num(x: Any) -> float:
 # Public API
 # ---------------------------------------------------------------------------------------
 
-def render_feedback(result: dict, *, template_dir: Path | None = None) -> str:
+def render_feedback(result: dict, *, template_dir: Path | None = None,
+                    hidden_plots: bool = True) -> str:
     """The student's feedback page for one result dict, as a self-contained HTML string.
 
     ``template_dir``: a course may override ``feedback.html.j2`` (or ``base.html.j2``,
     ``style.css``) by putting its own copy there; missing files fall back to the package's.
     Overriding templates receive the already-filtered context from ``feedback_context``,
     never the raw result, so hidden tests stay hidden whatever the template does.
+    ``hidden_plots=False`` also hides the efficiency plots of hidden tests (see test_view).
     """
     env = make_environment(template_dir)
-    return env.get_template("feedback.html.j2").render(**feedback_context(result))
+    context = feedback_context(result, hidden_plots=hidden_plots)
+    return env.get_template("feedback.html.j2").render(**context)
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -329,9 +421,10 @@ def write_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def write_feedback(result: dict, out_dir: Path, template_dir: Path | None = None) -> Path:
+def write_feedback(result: dict, out_dir: Path, template_dir: Path | None = None, *,
+                   hidden_plots: bool = True) -> Path:
     """Render and write ``out_dir/feedback.html`` atomically; returns its path."""
-    html = render_feedback(result, template_dir=template_dir)
+    html = render_feedback(result, template_dir=template_dir, hidden_plots=hidden_plots)
     return write_atomic(Path(out_dir) / "feedback.html", html)
 
 

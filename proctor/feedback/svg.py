@@ -55,7 +55,7 @@ def format_value(metric: str, v: float) -> str:
         for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
             if abs(v) >= scale:
                 return f"{v / scale:.3g} {unit}"
-        return f"{v:.3g} B"
+        return f"{v:.0f} B" if v >= 1 else f"{v:.3g} B"
     if metric.startswith("time") or metric == "seconds":
         for unit, step in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
             if abs(v) >= step:
