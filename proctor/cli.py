@@ -111,6 +111,22 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- check
+def cmd_check(args: argparse.Namespace) -> int:
+    from proctor.check import ProgressBar, run_check
+
+    path = Path(args.submission)
+    if not path.is_file():
+        raise ProctorError(f"{path}: no such file (give your .ipynb or .py, saved)")
+    result = run_check(path, checks=Path(args.checks) if args.checks else None,
+                       isolation=args.isolation, progress=ProgressBar()).to_dict()
+    print(summary_text(result, verbose=args.verbose))
+    out = Path(args.out) if args.out else path.resolve().parent
+    print(f"feedback: {write_outputs(result, out)}")
+    print("These are the public checks only; the official grade also runs hidden tests.")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proctor", description="Grade ML-systems assignments in a sandbox, "
@@ -137,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "check the solution gets full marks and the released stub gets zero")
     p.add_argument("assignment")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
+
+    p = add("check", cmd_check, "run the public checks on your own work (students)")
+    p.add_argument("submission", metavar="SUBMISSION", help="your attention.ipynb or .py, saved")
+    p.add_argument("--checks", help="the checks/ folder from your assignment (default: beside SUBMISSION)")
+    p.add_argument("--out", help="where to write feedback.html (default: beside SUBMISSION)")
+    p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
 
     p = add("release", cmd_release, "build the student version of an assignment")
     p.add_argument("assignment")

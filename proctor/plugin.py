@@ -13,12 +13,14 @@ import importlib
 import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from proctor.golden import GoldenCases
 from proctor.sandbox.client import SandboxCrashed, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
 
@@ -81,8 +83,11 @@ class ProctorPlugin:
     """Fixtures, markers and result collection for one grading run."""
 
     def __init__(self, *, session: StudentSession | None, assignment: Any, reference: Any = None,
-                 visibility: str = "all", collect_only: bool = False) -> None:
+                 visibility: str = "all", collect_only: bool = False, golden_dir: Path | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> None:
         self.session = session
+        self.progress = progress
+        self.golden_cases = GoldenCases(golden_dir)
         self._assignment = assignment
         self.reference_module = reference
         self.visibility = visibility
@@ -111,6 +116,10 @@ class ProctorPlugin:
             task = str(_marker_arg(item, "task", "ungraded"))
             self.task_weights[task] = self.task_weights.get(task, 0.0) + float(_marker_arg(item, "points", 1.0))
             vis = _marker_arg(item, "visibility", HIDDEN)
+            if vis == PUBLIC and "reference" in getattr(item, "fixturenames", ()):
+                self.collection_errors.append(
+                    f"{item.nodeid}: a public test may not use the `reference` fixture (students run public "
+                    "tests without the reference); take expected values from the `golden` fixture instead")
             (keep if self.visibility in ("all", vis) else drop).append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
@@ -142,6 +151,11 @@ class ProctorPlugin:
         if self.reference_module is None:
             pytest.skip("the reference is not available here (students' local checks run public tests only)")
         return self.reference_module
+
+    @pytest.fixture
+    def golden(self) -> GoldenCases:
+        """``golden(name)``: a golden case made at release time (identical for students)."""
+        return self.golden_cases
 
     @pytest.fixture
     def tol(self) -> Tolerance:
@@ -177,6 +191,10 @@ class ProctorPlugin:
             outcome.status, outcome.message = "error", _skip_reason(report)
             return
         self._explain(outcome, exc)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        if self.progress is not None and nodeid in self.outcomes:
+            self.progress(self.order.index(nodeid) + 1, len(self.order), self.outcomes[nodeid].name)
 
     def _explain(self, outcome: Outcome, exc: BaseException | None) -> None:
         public = outcome.visibility == PUBLIC

@@ -13,7 +13,7 @@ import io
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -66,21 +66,35 @@ def _run_pytest(args: list[str], plugin: ProctorPlugin) -> int:
     return int(code)
 
 
-def collect_tasks(graders: Path) -> set[str]:
-    """The task ids a suite's tests are marked with (for validating course.toml)."""
+def collect(graders: Path) -> ProctorPlugin:
+    """Collect a suite without running it: its tests, tasks and weights."""
     plugin = ProctorPlugin(session=None, assignment=None, collect_only=True)
     _run_pytest(_pytest_args(Path(graders), ["--collect-only"]), plugin)
-    return {o.task for o in plugin.outcomes.values()}
+    return plugin
+
+
+def collect_tasks(graders: Path) -> set[str]:
+    """The task ids a suite's tests are marked with (for validating course.toml)."""
+    return set(collect(graders).task_weights)
+
+
+def golden_dir(assignment: Any) -> Path:
+    """Where an assignment's released golden cases live (see :mod:`proctor.golden`)."""
+    return Path(assignment.release_dir) / "checks" / "golden"
 
 
 def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",
                      isolation: str | None = None, sandbox: Sandbox | None = None,
-                     reference: bool = True) -> Result:
+                     reference: bool = True, golden: Path | None = None,
+                     task_weights: dict[str, float] | None = None,
+                     progress: Callable[[int, int, str], None] | None = None) -> Result:
     """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
 
-    ``visibility`` "public" runs only public tests (students' local checks); ``sandbox``
-    lets a caller reuse one fork server across submissions. Grading always completes:
-    problems with the submission become test statuses, never exceptions.
+    ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
+    fork server across submissions. Students' local checks pass ``reference=False``, their
+    copy of the golden cases, and the whole suite's ``task_weights`` (so each public test
+    is worth what it is worth in the official grade). Grading always completes: problems
+    with the submission become test statuses, never exceptions.
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -95,7 +109,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
                                                 cpu_s=int(limits.submission_timeout_s) + 10))
     plugin = ProctorPlugin(session=session, assignment=assignment,
                            reference=import_reference(assignment) if reference else None,
-                           visibility=visibility)
+                           visibility=visibility, golden_dir=golden or golden_dir(assignment),
+                           progress=progress)
     try:
         _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
         output = session.output()
@@ -104,6 +119,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         if own_sandbox:
             box.close()
     outcomes = plugin.finish()
+    if task_weights is not None:
+        plugin.task_weights = dict(task_weights)
     scored = spread_points(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
                            plugin.task_weights)
     tests = [TestResult(id=o.id, name=o.name, task=o.task, status=o.status, score=s.score,

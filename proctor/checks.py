@@ -1,0 +1,106 @@
+"""The public local checks a release ships to students, and how to load them back.
+
+``proctor release`` writes ``checks/`` beside the student notebook:
+
+* ``checks/public/``: a copy of ``graders/<id>/public/`` (public tests only; they may not
+  use the reference, which the plugin enforces);
+* ``checks/golden/``: golden cases computed from the reference (:mod:`proctor.golden`);
+* ``checks/manifest.json``: what the engine needs to grade like the official run does:
+  points, the whole suite's task weights, tolerances, seed and limits.
+
+Nothing else of the course goes to students.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proctor.errors import ProctorError
+
+CHECKS_DIR = "checks"
+PUBLIC_DIR = "public"
+MANIFEST = "manifest.json"
+_SHIPPED_SUFFIXES = (".py",)
+
+
+@dataclass(frozen=True)
+class CheckLimits:
+    call_timeout_s: float
+    submission_timeout_s: float
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class CheckAssignment:
+    """The subset of an Assignment that grading needs, rebuilt from a manifest."""
+
+    id: str
+    title: str
+    graders: Path
+    points: dict[str, float]
+    task_weights: dict[str, float]
+    rtol: float
+    atol: float
+    seed: int
+    limits: CheckLimits
+    course_root: Path = field(default=Path("."))
+    reference: str = ""
+
+    @property
+    def golden(self) -> Path:
+        return self.graders / "golden"
+
+
+def _manifest(assignment: Any) -> dict[str, Any]:
+    from proctor.runner import collect
+
+    limits = assignment.limits
+    return {"assignment": assignment.id, "title": assignment.title,
+            "points": dict(assignment.points), "task_weights": collect(assignment.graders).task_weights,
+            "rtol": assignment.rtol, "atol": assignment.atol, "seed": assignment.seed,
+            "limits": {"call_timeout_s": limits.call_timeout_s, "submission_timeout_s": limits.submission_timeout_s,
+                       "memory_mb": limits.memory_mb}}
+
+
+def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
+    """Write ``out_dir/checks/`` for ``assignment``; returns the files written."""
+    from proctor.golden import write_cases
+    from proctor.plugin import import_reference
+
+    checks = Path(out_dir) / CHECKS_DIR
+    if checks.exists():
+        shutil.rmtree(checks)  # release owns this folder: nothing stale may survive
+    written = []
+    public = Path(assignment.graders) / PUBLIC_DIR
+    for src in sorted(public.rglob("*")) if public.is_dir() else []:
+        if src.is_file() and src.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in src.parts:
+            dst = checks / PUBLIC_DIR / src.relative_to(public)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(src.read_bytes())
+            written.append(dst)
+    written += write_cases(assignment.graders, import_reference(assignment), checks / "golden")
+    manifest = checks / MANIFEST
+    manifest.write_text(json.dumps(_manifest(assignment), indent=1, sort_keys=True) + "\n")
+    return written + [manifest]
+
+
+def load_checks(checks_dir: Path) -> CheckAssignment:
+    """Read a released ``checks/`` folder back into something grading can use."""
+    path = Path(checks_dir) / MANIFEST
+    try:
+        m = json.loads(path.read_text())
+        return CheckAssignment(
+            id=m["assignment"], title=m["title"], graders=Path(checks_dir).resolve(),
+            points={k: float(v) for k, v in m["points"].items()},
+            task_weights={k: float(v) for k, v in m["task_weights"].items()},
+            rtol=float(m["rtol"]), atol=float(m["atol"]), seed=int(m["seed"]),
+            limits=CheckLimits(**m["limits"]), course_root=Path(checks_dir).resolve())
+    except FileNotFoundError:
+        raise ProctorError(f"no local checks at {Path(checks_dir)}: expected {MANIFEST} there "
+                           "(run this from your assignment folder, or pass --checks)") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProctorError(f"{path} is damaged ({exc}); download the assignment again") from None

@@ -1,0 +1,75 @@
+"""Students' local checks: the public part of the official grade, with nothing hidden."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DATA, MINICOURSE
+from proctor.check import run_check
+from proctor.checks import write_checks
+from proctor.runner import grade_submission
+
+SUBMISSIONS = [MINICOURSE / "submissions" / "correct.py", DATA / "hostile" / "patch_numpy.py",
+               DATA / "hostile" / "sys_exit.py"]
+
+
+@pytest.fixture(scope="module")
+def student_copy(minimath, tmp_path_factory):
+    """What a student has: the released checks/ folder, and nothing of the course."""
+    release = tmp_path_factory.mktemp("release")
+    write_checks(minimath, release)
+    student = tmp_path_factory.mktemp("student")
+    shutil.copytree(release / "checks", student / "checks")
+    return release, student
+
+
+def test_checks_hold_no_hidden_material(minimath, student_copy):
+    _, student = student_copy
+    shipped = "\n".join(p.read_text() for p in (student / "checks").rglob("*") if p.is_file())
+    hidden_suite = (minimath.graders / "test_minimath.py").read_text()
+    reference = (MINICOURSE / "reference" / "minimath.py").read_text()
+    public_suite = (minimath.graders / "public" / "test_public.py").read_text()
+    secret = {line.strip() for line in hidden_suite.splitlines() + reference.splitlines()
+              if len(line.strip()) >= 25 and line.strip() not in public_suite}
+    assert secret
+    for line in secret:
+        assert line not in shipped, line
+    assert not list((student / "checks").rglob("golden_cases.py"))
+
+
+@pytest.mark.parametrize("submission", SUBMISSIONS, ids=lambda p: p.stem)
+def test_local_check_equals_public_part_of_official_grade(minimath, student_copy, submission, tmp_path):
+    release, student = student_copy
+    official = grade_submission(minimath, submission, golden=release / "checks" / "golden").to_dict()
+    local = run_check(shutil.copy(submission, student / submission.name), checks=student / "checks").to_dict()
+    public = [t for t in official["tests"] if t["visibility"] == "public"]
+    assert public, "the suite has public tests"
+    assert local["tests"] == public
+    for task, entry in local["tasks"].items():
+        assert entry["score"] == sum(t["score"] for t in public if t["task"] == task)
+
+
+def test_proctor_check_command_writes_feedback(student_copy, tmp_path):
+    _, student = student_copy
+    work = tmp_path / "work"
+    shutil.copytree(student, work)
+    shutil.copy(MINICOURSE / "submissions" / "correct.py", work / "mine.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCTOR")}
+    done = subprocess.run([sys.executable, "-m", "proctor.cli", "check", "mine.py"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "14 / 14" in done.stdout and "feedback:" in done.stdout
+    assert (work / "feedback.html").is_file()
+
+
+def test_missing_checks_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "mine.py").write_text("x = 1\n")
+    done = subprocess.run([sys.executable, "-m", "proctor.cli", "check", "mine.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    assert "no local checks" in done.stderr and "Traceback" not in done.stderr
