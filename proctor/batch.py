@@ -346,7 +346,7 @@ def _dask_map(assignment: Any, todo: Work, *, scheduler: str, isolation: str | N
     except ImportError:
         raise ProctorError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
     try:
-        client = Client(scheduler, timeout="30s")
+        client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as error:
         raise ProctorError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:

@@ -1,0 +1,55 @@
+"""The same batch on a Dask cluster: one task per submission, results written client-side."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from proctor.batch import run_batch
+from proctor.config import load_course
+from proctor.errors import ProctorError
+
+from test_batch import journal_lines, make_course, make_submissions
+
+pytestmark = pytest.mark.slow
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as local:
+        yield local
+
+
+def test_batch_on_dask_matches_truth(cluster, tmp_path):
+    assignment = load_course(make_course(tmp_path / "course")).assignment("tiny")
+    subs = tmp_path / "subs"
+    truth = make_submissions(subs, 6)
+    (subs / "broken.py").write_bytes(b"\x00\x01binary")
+    out = tmp_path / "out"
+    summary = run_batch(assignment, subs, out, scheduler=cluster.scheduler_address,
+                        progress=False)
+    assert (summary.graded, summary.rejected, summary.failed) == (6, 1, 0)
+    assert summary.scheduler == cluster.scheduler_address
+    for name, correct in truth.items():
+        result = json.loads((out / name / "result.json").read_text())
+        assert result["score"] == (10.0 if correct else 0.0), name
+        assert result["isolation"]  # graded in a sandbox on the worker
+    assert Counter(r["student_id"] for r in journal_lines(out)) == Counter(
+        [*truth, "broken"])
+    # resuming on the cluster grades nothing again
+    again = run_batch(assignment, subs, out, scheduler=cluster.scheduler_address,
+                      progress=False, resume=True)
+    assert (again.graded, again.skipped) == (0, 7)
+
+
+def test_unreachable_scheduler_is_one_clear_error(tmp_path):
+    assignment = load_course(make_course(tmp_path / "course")).assignment("tiny")
+    subs = tmp_path / "subs"
+    make_submissions(subs, 1)
+    with pytest.raises(ProctorError, match="cannot reach the Dask scheduler"):
+        run_batch(assignment, subs, tmp_path / "out", scheduler="tcp://127.0.0.1:9",
+                  progress=False)
