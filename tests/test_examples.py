@@ -2,8 +2,8 @@
 
 Each is checked against the source notebook's own test cells (visible and hidden) for the
 contract's five tasks: the correct ones pass all of them, and each single-bug submission
-fails exactly the tasks its bug reaches through the notebook's tests. (The graders compare
-against the reference and can catch more; examples/submissions/README.md says what a grader
+fails exactly the tasks its bug reaches through the notebook's tests. (The graders judge
+differently, without double jeopardy; examples/submissions/README.md says what a grader
 should report.)
 """
 
@@ -27,7 +27,7 @@ TASKS = ["causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_
 
 # Tasks whose notebook test cell each submission fails. bug_scale_dk passes the cached
 # test because that test compares decoding with the submission's own (equally scaled)
-# full attention; a grader comparing with the reference fails it there too.
+# full attention, as the graders do.
 EXPECTED_FAILURES = {
     "correct.py": set(),
     "correct.ipynb": set(),
