@@ -180,6 +180,10 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
                            f"continue it, or choose an empty output directory")
     entries = discover(input, assignment=assignment, format=format, limits=limits,
                        moodle_worksheet=moodle_worksheet)
+    if not entries:
+        raise ProctorError(f"{input}: no submissions found (expected a Canvas, Moodle, "
+                           f"Gradescope or nbgrader export, or a directory of "
+                           f"<student>.ipynb/.py files or <student>/ folders)")
     out.mkdir(parents=True, exist_ok=True)
     journal = Journal(journal_path)
     exports = tuple(exports)
@@ -296,7 +300,8 @@ def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | No
     attempts: dict[str, int] = {}
     restarts = 0
     while pending:
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = cf.ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))),
+                                      mp_context=context)
         running: dict[cf.Future, tuple[SubmissionEntry, str]] = {}
         broken = False
         try:

@@ -3,9 +3,9 @@
 ``export_gradescope(assignment, out)`` writes ``out/autograder.zip`` holding
 
 * ``setup.sh`` — run once by Gradescope as root when the image is built: installs
-  bubblewrap and proctor (from the bundled source, with its dependencies), and makes the
-  course files root-only (``0700``/``0600``);
-* ``run_autograder`` — run per submission: ``python3 -m proctor.gradescope_export run``;
+  bubblewrap, a Python >= 3.11 venv with proctor (from the bundled source, with its
+  dependencies), and makes the course files root-only (``0700``/``0600``);
+* ``run_autograder`` — run per submission: ``python -m proctor.gradescope_export run``;
 * ``course/`` — what grading needs and students must never see: ``course.toml`` (with
   only this assignment), the source notebook, the reference package, the grader suites;
 * ``proctor_src/`` — proctor's own source, so the grader runs the same version.
@@ -43,12 +43,30 @@ ASSIGNMENT_FILE = "assignment_id"
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
 set -euo pipefail
-SOURCE="${PROCTOR_AUTOGRADER_ROOT:-/autograder}/source"
+ROOT="${PROCTOR_AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends bubblewrap python3 python3-pip python3-venv
-python3 -m pip install --upgrade pip
-python3 -m pip install "$SOURCE/proctor_src"
+apt-get install -y -q --no-install-recommends bubblewrap ca-certificates
+# proctor needs Python >= 3.11; Gradescope's Ubuntu 22.04 image ships 3.10.
+PY=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null &&
+     "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    PY="$candidate"; break
+  fi
+done
+if [ -z "$PY" ]; then
+  apt-get install -y -q --no-install-recommends python3.11 python3.11-venv || {
+    apt-get install -y -q software-properties-common
+    add-apt-repository -y ppa:deadsnakes/ppa && apt-get update -q
+    apt-get install -y -q python3.11 python3.11-venv
+  }
+  PY=python3.11
+fi
+"$PY" -m venv "$ROOT/proctor-venv"
+"$ROOT/proctor-venv/bin/python" -m pip install --upgrade pip
+"$ROOT/proctor-venv/bin/python" -m pip install "$SOURCE/proctor_src"
 # The reference, the suites and course.toml: root-only. Student code never sees them
 # (the sandbox does not mount them and runs as nobody); this is the second lock.
 chown -R root:root "$SOURCE/course"
@@ -57,8 +75,11 @@ chmod -R go-rwx "$SOURCE/course"
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission. All grading happens in proctor's sandbox.
-cd "${PROCTOR_AUTOGRADER_ROOT:-/autograder}/source"
-exec python3 -m proctor.gradescope_export run
+ROOT="${PROCTOR_AUTOGRADER_ROOT:-/autograder}"
+PY="$ROOT/proctor-venv/bin/python"
+[ -x "$PY" ] || PY=python3
+cd "$ROOT/source"
+exec "$PY" -m proctor.gradescope_export run
 """
 
 _SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints", ".git"}
