@@ -177,6 +177,8 @@ def dashboard_context(
         load = r.get("load")
         raw_errors = load.get("errors") if isinstance(load, dict) else None
         load_errors = [e for e in raw_errors or [] if isinstance(e, dict)]
+        if isinstance(load, dict) and load.get("problem"):  # the file could not be run at all
+            load_errors.append({"error": str(load["problem"])})
         if load_errors or any(status_counts[s] for s in PROBLEM_STATUSES):
             problems.append({
                 "submission": name,
@@ -201,10 +203,11 @@ def dashboard_context(
                 if k != "passed"
             ],
         })
+    tests.sort(key=lambda t: t["rate"])  # hardest first (stable: suite order among ties)
     hint_rows = sorted(
         (
             {"hint": h["hint"], "count": h["count"], "students": len(h["students"]),
-             "tests": sorted(h["tests"])}
+             "tests": sorted(h["tests"])[:3], "more_tests": max(len(h["tests"]) - 3, 0)}
             for h in hints.values()
         ),
         key=lambda h: (-h["students"], -h["count"], h["hint"]),

@@ -73,8 +73,11 @@ class Opened:
         assert leaving == [], leaving
 
     def horizontal_overflow(self) -> int:
-        return self.page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        """How far the page, or any table inside its scroll box, is wider than the screen."""
+        return self.page.evaluate("""() => Math.max(
+            document.documentElement.scrollWidth - document.documentElement.clientWidth,
+            ...[...document.querySelectorAll('.table-wrap')].map(
+                e => e.scrollWidth - e.clientWidth))""")
 
     def close(self) -> None:
         self.page.close()
