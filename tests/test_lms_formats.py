@@ -187,3 +187,20 @@ def test_ids_that_sanitise_alike_get_distinct_folders(tmp_path):
     keys = [e.key for e in entries]
     assert len(set(keys)) == len(keys) == 3
     assert all("/" not in k and not k.startswith(".") for k in keys)
+
+
+def test_a_students_own_zip_is_opened_one_level(tmp_path):
+    import io
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("hw/attention.ipynb", notebook())
+        archive.writestr("../escape.py", b"x = 1\n")
+    entries = {e.student_id: e for e in discover(make_zip(tmp_path / "c.zip", {
+        "lovelaceada_12345_900001_attention.zip": inner.getvalue(),
+        "turingalan_12346_900002_attention.zip": b"PK\x03\x04 truncated",
+    }), assignment=ASSIGNMENT)}
+    ada = entries["12345"]
+    assert ada.error is None and ada.filename == "attention.ipynb"
+    assert "escape.py" in ada.note  # the refused member is listed, not used
+    assert "not a readable zip" in entries["12346"].error

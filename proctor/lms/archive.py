@@ -93,12 +93,16 @@ def unsafe_path(name: str) -> str | None:
     return None
 
 
-def read_zip(path: Path, limits: Limits = Limits()) -> list[Member]:
-    """Every file member of the zip at ``path``, each either read or refused with a reason."""
+def read_zip(path: Path | bytes, limits: Limits = Limits()) -> list[Member]:
+    """Every file member of the zip at ``path`` (or in these bytes), each either read or
+    refused with a reason."""
+    import io
+
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise SubmissionError(f"{path}: not a readable zip archive ({error})") from None
+        shown = "zip data" if isinstance(path, bytes) else str(path)
+        raise SubmissionError(f"{shown}: not a readable zip archive ({error})") from None
     members: list[Member] = []
     total = 0
     with archive:

@@ -42,8 +42,34 @@ def _data(candidate: Candidate) -> bytes:
     return b""
 
 
+def expand_zips(candidates: list[Candidate]) -> list[Candidate]:
+    """Open a student's own .zip upload one level deep, with the same safety checks.
+
+    Students often zip their notebook before uploading; its members become candidates
+    named ``upload.zip/attention.ipynb``. Zips inside zips are not opened.
+    """
+    from proctor.errors import SubmissionError
+    from proctor.lms.archive import read_zip
+
+    out: list[Candidate] = []
+    for candidate in candidates:
+        if not candidate.filename.lower().endswith(".zip") or candidate.error:
+            out.append(candidate)
+            continue
+        try:
+            members = read_zip(_data(candidate))
+        except (SubmissionError, OSError) as error:
+            out.append(Candidate(candidate.filename, None, f"{candidate.filename}: {error}"))
+            continue
+        for member in members:
+            out.append(Candidate(f"{candidate.filename}/{member.name}", member.source,
+                                 member.error, candidate.order))
+    return out
+
+
 def choose(files: StudentFiles, prefer: str | None = None) -> SubmissionEntry:
     """The entry for one student: the best usable candidate, or an error naming every problem."""
+    files.candidates = expand_zips(files.candidates)
     base = dict(student_id=files.student_id, student_name=files.student_name,
                 submitted_at=files.submitted_at, format=files.format,
                 late_marker=files.late_marker, extra=dict(files.extra))
