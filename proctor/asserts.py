@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from proctor.diagnose import Variants, as_numeric, diagnose, mismatch_mask
+from proctor.diagnose import Variants, as_numeric, localise, match_variant, mismatch_mask
 
 __all__ = ["CheckFailure", "ToleranceLike", "assert_close"]
 
@@ -27,13 +27,16 @@ class ToleranceLike(Protocol):
 
 
 class CheckFailure(AssertionError):
-    """A failed check: ``str(self)`` is the readable message; ``details`` and ``hint`` are
-    copied into the test's result by the plugin."""
+    """A failed check: ``str(self)`` is the readable message, hint included; ``summary`` is
+    the same without the hint (for reports that show ``hint`` on its own); ``details`` and
+    ``hint`` are copied into the test's result by the plugin."""
 
-    def __init__(self, message: str, details: dict[str, Any], hint: str | None = None) -> None:
+    def __init__(self, message: str, details: dict[str, Any], hint: str | None = None,
+                 summary: str | None = None) -> None:
         super().__init__(message)
         self.details = details
         self.hint = hint
+        self.summary = message if summary is None else summary
 
 
 def _shape_text(shape: Sequence[int], axes: Sequence[str] | None) -> str:
@@ -54,10 +57,9 @@ def _num(x: float) -> str:
 def _fail(what: str, problem: str, details: dict[str, Any], hint: str | None) -> CheckFailure:
     """Build the exception: message = checked thing + problem + hint, as one paragraph."""
     details = {"checked": what, "problem": problem, **details}
-    message = f"Checking {what}: {problem}"
-    if hint:
-        message += f"\nHint: {hint}"
-    return CheckFailure(message, details, hint)
+    summary = f"Checking {what}: {problem}"
+    message = f"{summary}\nHint: {hint}" if hint else summary
+    return CheckFailure(message, details, hint, summary)
 
 
 def _kind_problem(value: Any) -> str | None:
@@ -126,8 +128,9 @@ def assert_close(
     (array or zero-argument callable, hint)) are known-wrong results on the same inputs, for
     the hint. ``where`` (bool, broadcastable to ``expected``) limits the value comparison to
     some entries; the others need only be finite (e.g. rows with no agreed answer).
-    ``axes`` names the axes for messages ("(batch, seq_q, d_v)"). ``hint`` is used when the
-    diagnosis finds nothing to say.
+    ``axes`` names the axes for messages ("(batch, seq_q, d_v)"). ``hint`` is the suite's
+    own advice for this check: shown unless a known-wrong variant matches, followed by the
+    generic localisation of the error.
     """
     rtol, atol = float(tol.rtol), float(tol.atol)
     e = as_numeric(expected)
@@ -156,7 +159,7 @@ def assert_close(
         problem = (
             f"expected shape {_shape_text(e.shape, axes)} but got {_shape_text(a.shape, None)}"
         )
-        found = diagnose(a, e, variants, rtol=rtol, atol=atol, axes=axes) or hint
+        found = _hint(a, e, variants, rtol, atol, axes, hint)
         details = {"expected_shape": list(e.shape), "actual_shape": list(a.shape),
                    "shape": list(a.shape), **dtype_details}
         raise _fail(what, problem, details, found)
@@ -209,6 +212,21 @@ def assert_close(
             f"instead of {_num(details['worst_expected'])}."
         )
     problem = f"result of shape {_shape_text(e.shape, axes)}: " + problem
-    compare_a = a if where is None else np.where(compared, a, e)
-    found = diagnose(compare_a, e, variants, rtol=rtol, atol=atol, axes=axes) or hint
+    # variants are matched on everything the student returned (a NaN row outside `where`
+    # is part of the mistake's signature); localisation only describes compared entries
+    # and those that are not finite
+    located = a if where is None else np.where(compared | ~np.isfinite(a), a, e)
+    found = _hint(a, e, variants, rtol, atol, axes, hint, located=located)
     raise _fail(what, problem, details, found)
+
+
+def _hint(a: np.ndarray, e: np.ndarray, variants: Variants | None, rtol: float, atol: float,
+          axes: Sequence[str] | None, hint: str | None,
+          located: np.ndarray | None = None) -> str | None:
+    """A matching variant's hint; else the suite's hint and the error's localisation."""
+    matched = match_variant(a, e, variants, rtol=rtol, atol=atol)
+    if matched is not None:
+        return matched[1]
+    where_wrong = localise(a if located is None else located, e, rtol=rtol, atol=atol, axes=axes)
+    parts = [p for p in (hint, where_wrong) if p]
+    return " ".join(parts) or None

@@ -171,10 +171,14 @@ def _describe_positions(label: str, indices: list[int], length: int) -> str:
     """E.g. "the last row", "batch element 1", "the first 2 seq_q positions"."""
     if label == "batch":
         noun_one, noun_many = "batch element", "batch elements"
-    elif label in ("row", "column", "entry"):
+    elif label == "entry":
+        noun_one, noun_many = "entry", "entries"
+    elif label in ("row", "column"):
         noun_one, noun_many = label, label + "s"
     elif label.startswith("axis "):
         noun_one, noun_many = f"index along {label}", f"indices along {label}"
+    elif label.endswith(("position", "element", "index")):
+        noun_one, noun_many = label, label + "s"
     else:
         noun_one, noun_many = f"{label} position", f"{label} positions"
     n = len(indices)
@@ -277,7 +281,7 @@ def _constant_factor(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> 
     """``c`` with ``a ~= c * e`` everywhere (c clearly not 1, not 0), else None."""
     scale = np.abs(e).max() if e.size else 0.0
     significant = np.abs(e) > 1e-3 * scale
-    if scale == 0 or significant.sum() < 2:
+    if scale == 0 or significant.sum() < 3:
         return None
     c = float(np.median(a[significant] / e[significant]))
     if not np.isfinite(c) or abs(c) < 1e-12 or abs(c - 1) < 1e-3:
@@ -288,6 +292,8 @@ def _constant_factor(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> 
 
 def _constant_offset(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> float | None:
     """``c`` with ``a ~= e + c`` everywhere (c clearly not 0), else None."""
+    if e.size < 3:  # "everywhere" means nothing for one or two numbers
+        return None
     c = float(np.median(a - e))
     if not np.isfinite(c) or abs(c) <= atol + rtol * np.abs(e).max():
         return None
@@ -298,7 +304,7 @@ def _sum_sentence(
     a: np.ndarray, e: np.ndarray, axes: Sequence[str] | None
 ) -> str | None:
     """When the expected rows are probability distributions, say how the student's are not."""
-    if e.ndim < 1 or e.shape[-1] < 2 or (e < -1e-12).any():
+    if e.ndim < 2 or e.shape[-1] < 2 or (e < -1e-12).any():
         return None
     if not np.allclose(e.sum(axis=-1), 1.0, rtol=0, atol=1e-6):
         return None

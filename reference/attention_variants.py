@@ -381,7 +381,8 @@ class BuggyKVCache:
     writes at position 0 but counts the length) | "padded" (returns all max_seq_length
     positions) | "only_new" (returns just the new keys/values) | "ignore_slot" (everything
     goes to slot 0) | "off_by_one" (writes one position too far, leaving a zero gap) |
-    "swap" (keys and values exchanged in what update returns).
+    "swap" (keys and values exchanged in what update returns) | "reset_keeps_length"
+    (reset(slot) leaves the slot's length as it was).
     """
 
     def __init__(self, max_batch: int, max_len: int, heads: int, head_dim: int,
@@ -420,25 +421,30 @@ class BuggyKVCache:
         return keys, values
 
     def reset(self, b: int | None = None) -> None:
+        slots = slice(None) if b is None else b
+        self.keys[slots] = 0.0  # zeroed as the reference does (and most students)
+        self.values[slots] = 0.0
         if b is None:
             self.lengths[:] = 0
-        else:
+        elif self.bug != "reset_keeps_length":
             self.lengths[b] = 0
 
 
 KV_HINTS = {
+    "only_new": "update returns only the new keys and values; it must return everything the "
+                "slot holds so far, new positions included.",
     "no_advance": "Your cache never advances: every update writes at position 0 and the "
                   "slot's length is not increased, so earlier tokens are lost.",
     "write_at_zero": "Every update writes at position 0 instead of after what the slot "
                      "already holds (cache_lengths[batch_idx]).",
     "padded": "update returns all max_seq_length positions; return only the filled part "
               "[:length] (no padding).",
-    "only_new": "update returns only the new keys and values; it must return everything the "
-                "slot holds so far, new positions included.",
     "ignore_slot": "Every update goes to the same slot: write into slot batch_idx.",
     "off_by_one": "New entries are written one position too far, leaving a gap: write at "
                   "[length : length + new_len].",
     "swap": "update returns (values, keys); return (keys, values).",
+    "reset_keeps_length": "reset(batch_idx) must set that slot's length back to 0, so the "
+                          "next update writes at position 0 again.",
 }
 
 
@@ -446,18 +452,25 @@ def kv_variants(
     shape: tuple[int, int, int, int],
     ops: Sequence[tuple[str, tuple[Any, ...]]],
     *,
-    pick: Callable[[list[Any]], np.ndarray],
+    pick: Callable[[list[Any]], np.ndarray] | None = None,
+    lengths: bool = False,
 ) -> Variants:
     """Replay ``ops`` (("update", (b, k, v)) or ("reset", (b,))) on each buggy cache.
 
     ``pick`` turns the list of every op's return value into the array the suite compares
-    (e.g. the concatenated keys of the last update).
+    (e.g. the concatenated keys of the last update), or, when ``lengths`` is true, the
+    cache's lengths after the ops are picked instead. Where two mistakes return the same
+    keys ("only_new" and "no_advance"), the first listed wins; a suite that checks
+    ``cache_lengths`` first tells them apart.
     """
 
     def make(bug: str) -> Callable[[], np.ndarray]:
         def run() -> np.ndarray:
             cache = BuggyKVCache(*shape, bug=bug)
             results = [getattr(cache, name)(*args) for name, args in ops]
+            if lengths:
+                return cache.lengths.astype(np.float64)
+            assert pick is not None
             return pick(results)
         return run
 
@@ -492,7 +505,14 @@ def decode(
     hd = e // num_heads
 
     def heads(m: np.ndarray) -> np.ndarray:  # (n, E) -> (H, n, hd)
+        if bug == "split_no_transpose":
+            return m.reshape(num_heads, m.shape[0], hd)
         return m.reshape(m.shape[0], num_heads, hd).transpose(1, 0, 2)
+
+    def merge(m: np.ndarray) -> np.ndarray:  # (H, n, hd) -> (n, E)
+        if bug == "split_no_transpose":
+            return m.reshape(m.shape[1], e)
+        return m.transpose(1, 0, 2).reshape(m.shape[1], e)
 
     keys = heads(x[:prefix] @ w["w_k"])
     values = heads(x[:prefix] @ w["w_v"])
@@ -517,7 +537,7 @@ def decode(
             allowed = np.ones((n, ks.shape[1]), dtype=bool)
         scale = np.sqrt(e) if bug == "scale_embed" else np.sqrt(hd)
         out, _ = attention(q, ks, vs, allowed, scale=scale)
-        out = out.transpose(1, 0, 2).reshape(n, e)
+        out = merge(out)
         outputs.append(out if bug == "no_out_proj" else out @ w["w_o"])
         pos += n
     return np.concatenate(outputs, axis=0)
@@ -536,6 +556,9 @@ DECODE_HINTS = {
     "no_out_proj": "The output projection is missing: multiply the concatenated heads by "
                    "w_o.",
     "scale_embed": MHA_HINTS["scale_embed"],
+    "split_no_transpose": "The new tokens' heads are split (and merged) with a bare reshape "
+                          "of (new_len, embed_dim) to (heads, new_len, head_dim): reshape to "
+                          "(new_len, heads, head_dim) and swap the first two axes.",
 }
 
 

@@ -89,6 +89,7 @@ def test_message_has_the_hint_on_its_own_line(e: np.ndarray) -> None:
     f = fail(e * 2, e)
     assert f.hint and "constant factor of about 2" in f.hint
     assert str(f).splitlines()[-1] == "Hint: " + f.hint
+    assert f.summary == str(f).rsplit("\nHint: ", 1)[0] and "Hint" not in f.summary
 
 
 def test_variants_name_the_misconception(e: np.ndarray) -> None:
@@ -96,9 +97,15 @@ def test_variants_name_the_misconception(e: np.ndarray) -> None:
     assert f.hint == "you negated the scores"
 
 
-def test_fallback_hint_only_when_nothing_is_diagnosed(e: np.ndarray) -> None:
-    assert fail(e * 2, e, hint="fallback").hint != "fallback"
-    assert fail(np.zeros((9,)), e, hint="fallback").hint == "fallback"
+def test_suite_hint_comes_first_then_the_localisation(e: np.ndarray) -> None:
+    hint = fail(e * 2, e, hint="Check the scale.").hint
+    assert hint.startswith("Check the scale. ") and "constant factor" in hint
+    assert fail(np.zeros((9,)), e, hint="Check the scale.").hint == "Check the scale."
+
+
+def test_matching_variant_replaces_the_suite_hint(e: np.ndarray) -> None:
+    f = fail(-e, e, hint="generic advice", variants={"neg": (-e, "you negated it")})
+    assert f.hint == "you negated it"
 
 
 def test_shape_mismatch_message(e: np.ndarray) -> None:
@@ -163,3 +170,11 @@ def test_where_limits_comparison_but_not_finiteness() -> None:
 def test_non_numeric_expected_is_a_suite_bug() -> None:
     with pytest.raises(TypeError):
         assert_close(np.zeros(1), None, tol=TOL, what="x")
+
+
+def test_variants_match_on_entries_outside_where_too() -> None:
+    e = np.array([[1.0, 2.0], [3.0, 4.0]])
+    rows = np.array([[True], [False]])
+    nan_rows = np.array([[1.0, 2.0], [np.nan, np.nan]])
+    f = fail(nan_rows, e, where=rows, variants={"inf fill": (nan_rows.copy(), "used -inf")})
+    assert f.hint == "used -inf"

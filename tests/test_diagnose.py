@@ -303,3 +303,21 @@ def test_diagnose_is_deterministic(e: np.ndarray) -> None:
     a = e.copy()
     a[:, 2] *= 3
     assert diagnose(a, e) == diagnose(a.copy(), e.copy())
+
+
+def test_no_constant_factor_or_offset_claims_for_one_or_two_numbers() -> None:
+    assert "constant" not in (diagnose(np.array([0.0]), np.array([6.0])) or "")
+    assert "constant" not in (diagnose(np.array([2.0, 4.0]), np.array([1.0, 2.0])) or "")
+
+
+def test_one_dimensional_wording() -> None:
+    hint = diagnose(np.array([4.0, 0.0, 0.0]), np.array([3.0, 0.0, 6.0]))
+    assert "Only entries 0, 2 are wrong" in hint
+
+
+def test_axis_named_position_is_not_doubled() -> None:
+    e = np.random.default_rng(14).standard_normal((5, 3))
+    a = e.copy()
+    a[3:] += 1
+    hint = diagnose(a, e, axes=("position", "embed_dim"))
+    assert "the last 2 positions (indices 3-4)" in hint and "position position" not in hint

@@ -23,6 +23,10 @@ MHA_IS_THE_FAULT = (
     "Your cached decoding matches your own MultiHeadAttention with a causal mask; the "
     "difference from the reference comes from your MultiHeadAttention (its own tests count it)."
 )
+SDPA_IS_THE_FAULT_IN_DECODING = (
+    "Your decoding is right given what your ScaledDotProductAttention returns; the difference "
+    "from the reference comes from your ScaledDotProductAttention (its own tests count it)."
+)
 CACHE_IS_THE_FAULT = (
     "Your decoding step is right given what your KVCache.update returns; the difference from "
     "the reference comes from your KVCache (its own tests count it)."

@@ -22,6 +22,11 @@ pytestmark = [pytest.mark.task("kv_cache")]
 
 Op = tuple[str, tuple[Any, ...]]
 
+OVERFLOW_HINT = ("Compare cache_lengths[batch_idx] + new_len with max_seq_length and raise "
+                 "ValueError when it would not fit.")
+UNCHANGED_HINT = ("An update that does not fit must raise before changing anything: check "
+                  "first, then write the entries and the new length.")
+
 
 def new_entries(rng: np.random.Generator, heads: int, n: int, head_dim: int) -> tuple[
         np.ndarray, np.ndarray]:
@@ -46,6 +51,9 @@ def replay(student: Any, reference: Any, check: Any, shape: tuple[int, int, int,
         )
         keys, values = result
         step = _describe(ops[: i + 1])
+        check(to_float(cache.cache_lengths), ref.cache_lengths,
+              what=f"cache_lengths after {step}",
+              variants=variants("kv_variants", shape, ops[: i + 1], lengths=True))
         for label, got, want, index in (("keys", keys, ref_keys, 0),
                                          ("values", values, ref_values, 1)):
             check(got, want, what=f"the {label} returned by update after {step}",
@@ -174,13 +182,15 @@ def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any)
     k, v = new_entries(rng, 2, 4, 3)
     cache.update(1, k, v)
     before = state(cache)
-    with pytest.raises(ValueError):
-        cache.update(1, *new_entries(rng, 2, 2, 3))
+    extra = new_entries(rng, 2, 2, 3)
+    check.raises(ValueError, lambda: cache.update(1, *extra),
+                 what="an update of 2 positions to a slot holding 4 of max_seq_length=5",
+                 hint=OVERFLOW_HINT)
     after = state(cache)
     for name in before:
         check(after[name], before[name],
               what=f"{name} after an update that would pass max_seq_length raised "
-              "(a failed update must change nothing)")
+              "(a failed update must change nothing)", hint=UNCHANGED_HINT)
     k1, v1 = new_entries(rng, 2, 1, 3)
     keys, _ = cache.update(1, k1, v1)
     check(keys, np.concatenate([k, k1], axis=1),
@@ -190,10 +200,12 @@ def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any)
 
 def test_overflow_from_empty(student: Any, check: Any, rng: Any) -> None:
     cache = student.KVCache(1, 3, 1, 2)
-    with pytest.raises(ValueError):
-        cache.update(0, *new_entries(rng, 1, 4, 2))
+    extra = new_entries(rng, 1, 4, 2)
+    check.raises(ValueError, lambda: cache.update(0, *extra),
+                 what="an update of 4 positions to an empty slot with max_seq_length=3",
+                 hint=OVERFLOW_HINT)
     check(to_float(cache.cache_lengths), np.zeros(1),
-          what="cache_lengths after a refused update to an empty cache")
+          what="cache_lengths after a refused update to an empty cache", hint=UNCHANGED_HINT)
 
 
 @pytest.mark.points(2)
@@ -253,7 +265,8 @@ def op_sequence(draw: st.DrawFn) -> tuple[tuple[int, int, int, int], list[tuple[
     return shape, steps
 
 
-@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          report_multiple_bugs=False)
 @given(case=op_sequence(), seed=st.integers(0, 2**16))
 def test_random_operation_sequences(student: Any, reference: Any, check: Any,
                                     case: Any, seed: int) -> None:
@@ -274,10 +287,12 @@ def test_random_operation_sequences(student: Any, reference: Any, check: Any,
         k, v = new_entries(rng, shape[2], n, shape[3])
         if ref.cache_lengths[slot] + n > shape[1]:
             before = to_float(cache.cache_lengths)
-            with pytest.raises(ValueError):
-                cache.update(slot, k, v)
+            check.raises(ValueError, lambda: cache.update(slot, k, v),
+                         what=f"an update that would pass max_seq_length after {_describe(done)}",
+                         hint=OVERFLOW_HINT)
             check(to_float(cache.cache_lengths), before,
-                  what="cache_lengths after a refused update (it must change nothing)")
+                  what="cache_lengths after a refused update (it must change nothing)",
+                  hint=UNCHANGED_HINT)
             continue
         done.append(update(slot, k, v))
         keys, values = cache.update(slot, k, v)

@@ -234,7 +234,8 @@ def sdpa_case(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return q, k, v, mask
 
 
-@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          report_multiple_bugs=False)
 @given(case=sdpa_case())
 def test_random_shapes_and_values(student: Any, reference: Any, check: Any,
                                   case: tuple[np.ndarray, ...]) -> None:
