@@ -84,6 +84,7 @@ def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
             written.append(dst)
     written += write_cases(assignment.graders, import_reference(assignment), checks / "golden")
     manifest = checks / MANIFEST
+    checks.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps(_manifest(assignment), indent=1, sort_keys=True) + "\n")
     return written + [manifest]
 

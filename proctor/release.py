@@ -26,7 +26,8 @@ Ownership of the output directory: release writes ``<notebook>.ipynb``, ``README
 ``requirements.txt`` and a ``.release-manifest`` naming them. On the next release it
 deletes only files the previous manifest lists and this release no longer writes (for
 example after the notebook is renamed). Anything else in the directory, such as a
-``public/`` folder of local checks, is left alone.
+``public/`` folder of local checks, is left alone. The ``checks/`` folder (public suites,
+golden cases, manifest: see :mod:`proctor.checks`) is owned by release and rewritten whole.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 
+from proctor.checks import write_checks
 from proctor.errors import ProctorError
 
 __all__ = ["ReleaseError", "release_assignment", "build_student_notebook", "secret_lines"]
@@ -237,13 +239,24 @@ length, so passing every cell here does not guarantee full marks.
 
 ## Checking your work locally
 
-Run the public part of the grader's test suite against your notebook:
+Install what the checks need once (`pip install -r requirements.txt`), save your notebook,
+then run the public part of the grader's test suite against it:
 
     proctor check {notebook_name}
 
 It loads your notebook the way the grader does (cell by cell, in order; a cell that
-raises is reported and the rest still run; `%magic` and `!shell` lines are skipped) and
-prints, per task, which public checks pass and a hint for the ones that do not.
+raises is reported and the rest still run; `%magic` and `!shell` lines are skipped),
+prints per task which public checks pass with a hint for the ones that do not, and
+writes `feedback.html` beside your notebook: open it in a browser for the full report.
+It needs no network: everything it uses is in the `checks/` folder.
+
+Inside Jupyter, save the notebook and run this in a cell to see the same report inline:
+
+    from proctor.check import show
+    show("{notebook_name}")
+
+The public checks give the same verdicts and hints as the public part of your official
+grade. The official grade also runs hidden tests.
 
 ## Submitting
 
@@ -314,4 +327,6 @@ def release_assignment(assignment: AssignmentLike, out_dir: Path | None = None) 
     for name, text in sorted(files.items()):
         _write_atomic(out / name, text)
         written.append(out / name)
-    return written
+    # The public local checks: public suites, golden cases and their manifest.
+    written += write_checks(assignment, out)
+    return sorted(written)

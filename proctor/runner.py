@@ -114,6 +114,7 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
     try:
         _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
         output = session.output()
+        peak_mb = session.peak_memory_mb()
     finally:
         session.close()
         if own_sandbox:
@@ -136,5 +137,5 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         tasks=tasks, tests=tests, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
         proctor_version=__version__, seed=int(assignment.seed),
         load={"problem": sub.problem, "errors": session.load_errors, "notes": list(sub.notes),
-              "restarts": session.restarts},
+              "restarts": session.restarts, "peak_memory_mb": peak_mb},
         output=output)

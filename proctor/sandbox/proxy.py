@@ -61,6 +61,7 @@ class StudentSession:
         self.sandbox = sandbox
         self.submission = submission
         self.call_timeout_s = call_timeout_s
+        self.budget_s = submission_timeout_s
         self.deadline = time.monotonic() + submission_timeout_s
         self.limits = limits or ChildLimits(cpu_s=int(submission_timeout_s) + 10)
         self.child: Child | None = None
@@ -78,7 +79,7 @@ class StudentSession:
         if self.submission.problem or (self.child is not None and self.child.alive):
             return
         if self.remaining() <= 0:
-            raise SandboxTimeout("the whole submission ran out of time")
+            raise SandboxTimeout(self._budget_spent())
         if self.child is not None:
             self.restarts += 1
         for _ in range(_MAX_LOAD_RETRIES):
@@ -104,6 +105,10 @@ class StudentSession:
             return
         raise SandboxCrashed("the submission could not be loaded: too many of its parts hung or crashed")
 
+    def _budget_spent(self) -> str:
+        return (f"the whole submission used up its time budget of {self.budget_s:g} s, so the "
+                "remaining checks could not run")
+
     def _skipped_as_errors(self) -> list[dict[str, Any]]:
         where = "cell" if self.submission.kind == "ipynb" else "statement"
         return [{"unit": unit, "where": f"{where} {unit}", "type": "Skipped",
@@ -127,8 +132,13 @@ class StudentSession:
             header[key] = wire.encode(value, buffers, self._encode_object)
         timeout = min(self.call_timeout_s, self.remaining())
         if timeout <= 0:
-            raise SandboxTimeout("the whole submission ran out of time")
-        reply, reply_buffers = self.child.request(header, (None, buffers), timeout=timeout)
+            raise SandboxTimeout(self._budget_spent())
+        try:
+            reply, reply_buffers = self.child.request(header, (None, buffers), timeout=timeout)
+        except SandboxTimeout:
+            if timeout < self.call_timeout_s:
+                raise SandboxTimeout(self._budget_spent()) from None
+            raise
         if not reply.get("ok"):
             raise student_error(reply.get("error") or {})
         try:
@@ -154,6 +164,15 @@ class StudentSession:
             return self.request({"op": "output", "limit": limit})
         except Exception:  # noqa: BLE001 - output is best effort
             return ""
+
+    def peak_memory_mb(self) -> float | None:
+        """Peak resident memory of the current child, or None if it is not running."""
+        if self.child is None or not self.child.alive:
+            return None
+        try:
+            return round(self.request({"op": "stats"})["max_rss_kb"] / 1024, 1)
+        except Exception:  # noqa: BLE001 - best effort
+            return None
 
     def release(self) -> None:
         """Drop the handles of the last test's objects."""

@@ -7,6 +7,7 @@ objects live here in a handle table; only plain values and handle numbers go bac
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import sys
 import time
@@ -131,6 +132,8 @@ class Server:
             return self.assign(header, buffers)
         if op == "measure":
             return self.measure(header, buffers)
+        if op == "stats":  # peak resident memory of this child, for the result and benchmarks
+            return {"max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
         if op == "release":
             self.handles.objects.clear()
             return None

@@ -1,0 +1,80 @@
+"""How fast one submission is graded, and how much memory its sandbox takes.
+
+Prints, for each example submission: the median wall time per submission over several
+runs (one worker, sandbox child start and submission load included, the fork server
+reused as in batch grading), and the child's peak resident memory. Also the fork server's
+start time and the median round trip of one remote call.
+
+Targets (issue 4): median <= 1.0 s per submission on one core; round trip well under
+1 ms; peak memory per sandbox <= 300 MB.
+
+    python bench/grade_speed.py [--runs 5] [--isolation bwrap] [SUBMISSION ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from proctor.config import load_course
+from proctor.runner import grade_submission
+from proctor.sandbox.client import Sandbox
+from proctor.sandbox.proxy import StudentModule, StudentSession
+from proctor.submission import read_submission
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def round_trip_us(sandbox: Sandbox, submission: Path, calls: int = 2000) -> float:
+    session = StudentSession(sandbox, read_submission(submission), call_timeout_s=10, submission_timeout_s=600)
+    student = StudentModule(session)
+    mask = student.create_causal_mask(4)  # warm up: load the submission
+    assert mask.shape == (4, 4)
+    samples = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        session.request({"op": "ping"})
+        samples.append(time.perf_counter() - t)
+    session.close()
+    return statistics.median(samples) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submissions", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--isolation")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+    assignment = load_course(ROOT / "course.toml", check_tasks=False).assignment("attention")
+    subs = args.submissions or sorted((ROOT / "examples" / "submissions").glob("*.ipynb")) + sorted(
+        (ROOT / "examples" / "submissions").glob("*.py"))
+    t = time.perf_counter()
+    with Sandbox(args.isolation) as sandbox:
+        sandbox.spawn(__import__("proctor.sandbox.client", fromlist=["ChildLimits"]).ChildLimits()).kill()
+        start_s = time.perf_counter() - t
+        print(f"isolation: {sandbox.level}; fork server start: {start_s:.3f} s")
+        print(f"remote call round trip (median of 2000): {round_trip_us(sandbox, ROOT / 'reference' / 'attention.py'):.0f} us")
+        print(f"{'submission':<28} {'score':>11} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}")
+        medians = []
+        for sub in subs:
+            times, result = [], None
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                result = grade_submission(assignment, sub, sandbox=sandbox)
+                times.append(time.perf_counter() - t)
+            medians.append(statistics.median(times))
+            print(f"{sub.name:<28} {result.score:>5g}/{result.max_score:<5g} {statistics.median(times):>9.3f} "
+                  f"{min(times):>7.3f} {max(times):>7.3f} {result.load.get('peak_memory_mb') or 0:>8.1f}")
+        print(f"median over submissions: {statistics.median(medians):.3f} s per submission")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
