@@ -366,7 +366,9 @@ def mha_variants(
         ("softmax_axis", {"attention_bug": {"softmax_axis": -2}}),
         ("mask_inverted", {"attention_bug": {"mask_mode": "inverted"}}),
     ]
-    if part == "weights":
+    if part == "weights":  # bugs after the attention cannot show in the weights
+        after = {"merge_no_transpose", "no_out_proj", "out_proj_transposed"}
+        table = [row for row in table if row[0] not in after]
         table.append(("weights_average", {"weights_out": "average"}))
     return {name: (make(**bug), MHA_HINTS[name]) for name, bug in table}
 

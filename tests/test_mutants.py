@@ -1,0 +1,108 @@
+"""Every single-bug mutant loses points in its own task only, with a hint that names the bug.
+
+The mutants (``tests/mutants/*.py``, built from ``_base.py`` by ``build_mutants.py``) are
+graded with the five correctness suites of the attention assignment, copied into a
+temporary graders directory: the efficiency suite measures cost, not values, and its
+budget would dominate this test's run time ("efficiency aside" in the header contract).
+No double jeopardy is checked test by test: a bug in SDPA may not fail a multi_head test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctor.config import load_course
+from proctor.runner import grade_submission
+from proctor.sandbox.client import Sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTANTS = ROOT / "tests" / "mutants"
+SUITES = ("test_causal_mask.py", "test_scaled_dot_product.py", "test_multi_head.py",
+          "test_kv_cache.py", "test_cached_attention.py", "conftest.py", "_inputs.py")
+TASKS = ("causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_attention")
+HEADER = re.compile(r"^# expect: task=(?P<tasks>[\w,]+) hint~=(?P<keyword>.+)$", re.M)
+
+pytestmark = pytest.mark.slow
+
+
+def mutant_files() -> list[Path]:
+    return sorted(p for p in MUTANTS.glob("*.py")
+                  if p.name not in ("_base.py", "build_mutants.py"))
+
+
+def expectation(path: Path) -> tuple[set[str], str]:
+    match = HEADER.search(path.read_text())
+    assert match, f"{path.name} lacks a '# expect: task=... hint~=...' header"
+    return set(match["tasks"].split(",")), match["keyword"].strip()
+
+
+@pytest.fixture(scope="module")
+def assignment(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The attention assignment, graded by the correctness suites only."""
+    real = load_course(ROOT / "course.toml").assignments["attention"]
+    graders = tmp_path_factory.mktemp("graders")
+    for name in SUITES:
+        shutil.copy(real.graders / name, graders / name)
+    return dataclasses.replace(real, graders=graders)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox()
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+def grade(assignment: Any, sandbox: Sandbox, path: Path) -> dict[str, Any]:
+    return grade_submission(assignment, path, sandbox=sandbox).to_dict()
+
+
+def failing(result: dict[str, Any], task: str) -> list[dict[str, Any]]:
+    return [t for t in result["tests"] if t["task"] == task and t["status"] != "passed"]
+
+
+def test_mutant_files_are_current() -> None:
+    """The committed mutants are what build_mutants.py writes (no hand edits, none stale)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_mutants", MUTANTS / "build_mutants.py")
+    builder = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(builder)
+    assert {p.stem for p in mutant_files()} == set(builder.MUTANTS)
+    for name in builder.MUTANTS:
+        assert (MUTANTS / f"{name}.py").read_text() == builder.build(name), (
+            f"{name}.py is stale: run python tests/mutants/build_mutants.py")
+
+
+def test_base_gets_full_marks(assignment: Any, sandbox: Sandbox) -> None:
+    result = grade(assignment, sandbox, MUTANTS / "_base.py")
+    for task in TASKS:
+        assert not failing(result, task), (task, failing(result, task))
+
+
+@pytest.mark.parametrize("path", mutant_files(), ids=lambda p: p.stem)
+def test_mutant_is_caught_in_its_task_only(assignment: Any, sandbox: Sandbox,
+                                           path: Path) -> None:
+    tasks, keyword = expectation(path)
+    result = grade(assignment, sandbox, path)
+    for task in TASKS:
+        lost = failing(result, task)
+        if task in tasks:
+            assert lost, f"{path.stem}: no {task} test failed"
+        else:
+            assert not lost, (
+                f"{path.stem} should cost points in {sorted(tasks)} only, but these {task} "
+                f"tests failed: {[(t['id'], t['message'][:200]) for t in lost]}")
+    hints = [t["hint"] or "" for task in tasks for t in failing(result, task)]
+    assert any(keyword.lower() in h.lower() for h in hints), (
+        f"{path.stem}: no failing test's hint mentions {keyword!r}; hints: {sorted(set(hints))}")

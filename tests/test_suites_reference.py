@@ -1,0 +1,206 @@
+"""The attention suites against known answers: the reference gets full marks, the released
+stub gets nothing, public tests run without the reference, and the known-wrong variants
+are right when no bug is switched on and wrong (distinguishably) when one is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import reference.attention as R
+import reference.attention_variants as V
+from proctor.config import load_course
+from proctor.diagnose import distance
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPLEMENTATION_TASKS = ("causal_mask", "scaled_dot_product", "multi_head", "kv_cache",
+                        "cached_attention")
+
+
+@pytest.fixture(scope="module")
+def assignment() -> Any:
+    return load_course(ROOT / "course.toml").assignments["attention"]
+
+
+def grade(assignment: Any, path: Path, **kw: Any) -> dict[str, Any]:
+    from proctor.runner import grade_submission
+
+    return grade_submission(assignment, path, **kw).to_dict()
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+@pytest.mark.slow
+def test_reference_gets_full_marks(assignment: Any) -> None:
+    result = grade(assignment, ROOT / "reference" / "attention.py")
+    failed = [(t["id"], t["status"], t["message"]) for t in result["tests"]
+              if t["status"] != "passed"]
+    assert not failed
+    assert result["score"] == result["max_score"]
+
+
+@pytest.mark.slow
+def test_public_tests_run_without_the_reference(assignment: Any) -> None:
+    """Students' local checks have no reference: every public test must still pass on a
+    correct submission (so none of them needs it)."""
+    result = grade(assignment, ROOT / "reference" / "attention.py", visibility="public",
+                   reference=False)
+    ours = [t for t in result["tests"] if t["task"] in IMPLEMENTATION_TASKS]
+    assert ours, "no public tests in the attention suites"
+    failed = [(t["id"], t["message"]) for t in ours if t["status"] != "passed"]
+    assert not failed
+
+
+@pytest.mark.slow
+def test_released_stub_gets_zero_with_not_implemented(assignment: Any) -> None:
+    stub = ROOT / "student_template" / "attention" / "attention.ipynb"
+    result = grade(assignment, stub)
+    for task in IMPLEMENTATION_TASKS:
+        assert result["tasks"][task]["score"] == 0, task
+        tests = [t for t in result["tests"] if t["task"] == task]
+        assert tests
+        for t in tests:
+            assert t["status"] == "error" and "NotImplementedError" in t["message"], (
+                t["id"], t["status"], t["message"])
+
+
+# ----------------------------------------------------------------------------- variants
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(42)
+
+
+def weights(rng: np.random.Generator, e: int) -> dict[str, np.ndarray]:
+    return {n: rng.standard_normal((e, e)) / np.sqrt(e) for n in ("w_q", "w_k", "w_v", "w_o")}
+
+
+def reference_mha(w: dict[str, np.ndarray], e: int, h: int) -> R.MultiHeadAttention:
+    mha = R.MultiHeadAttention(e, h)
+    for name, value in w.items():
+        getattr(mha, name)[...] = value
+    return mha
+
+
+def test_attention_without_bugs_is_the_reference(rng: np.random.Generator) -> None:
+    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 6))
+    mask = rng.random((2, 3, 5)) < 0.6
+    mask[..., 0] = True
+    out, w = R.ScaledDotProductAttention(temperature=0.7)(q, k, v, mask=mask,
+                                                         return_attention_weights=True)
+    v_out, v_w = V.attention(q, k, v, mask, temperature=0.7)
+    np.testing.assert_allclose(v_out, out, rtol=1e-12)
+    np.testing.assert_allclose(v_w, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mask_ndim", [None, 2, 3])
+def test_mha_without_bugs_is_the_reference(rng: np.random.Generator,
+                                           mask_ndim: int | None) -> None:
+    e, h = 12, 3
+    w = weights(rng, e)
+    xq, xk = rng.standard_normal((2, 3, e)), rng.standard_normal((2, 5, e))
+    mask = None if mask_ndim is None else rng.random((2, 3, 5)[-mask_ndim:]) < 0.7
+    if mask is not None:
+        mask[..., 0] = True
+    out, attn = reference_mha(w, e, h)(xq, xk, xk, mask=mask, return_attention_weights=True)
+    v_out, v_attn = V.mha(xq, xk, xk, w, h, mask)
+    np.testing.assert_allclose(v_out, out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(v_attn, attn, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunks, prefix", [([4, 1, 1, 1], 0), ([1] * 5, 0), ([2, 3], 2)])
+def test_decode_without_bugs_is_full_causal_attention(rng: np.random.Generator,
+                                                      chunks: list[int], prefix: int) -> None:
+    e, h = 8, 2
+    w = weights(rng, e)
+    x = rng.standard_normal((prefix + sum(chunks), e))
+    full = reference_mha(w, e, h)(x[None], x[None], x[None], mask=R.create_causal_mask(len(x)))
+    np.testing.assert_allclose(V.decode(w, h, x, chunks, prefix=prefix), full[0][prefix:],
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_kv_cache_without_bugs_is_the_reference(rng: np.random.Generator) -> None:
+    ours, ref = V.BuggyKVCache(2, 6, 2, 3), R.KVCache(2, 6, 2, 3)
+    for slot, n in [(0, 2), (1, 3), (0, 1), (1, 3)]:
+        k, v = rng.standard_normal((2, n, 3)), rng.standard_normal((2, n, 3))
+        for a, b in zip(ours.update(slot, k, v), ref.update(slot, k, v)):
+            np.testing.assert_array_equal(a, b)
+    ours.reset(0)
+    ref.reset(0)
+    np.testing.assert_array_equal(ours.lengths, ref.cache_lengths)
+
+
+def distinct(variants: dict[str, tuple[Any, str]], expected: np.ndarray) -> list[str]:
+    """Names of variants that are indistinguishable from the right answer here."""
+    same = []
+    for name, (make, _) in variants.items():
+        try:
+            value = np.asarray(make(), dtype=np.float64)
+        except Exception:  # noqa: BLE001 - a variant that cannot run here is not "the same"
+            continue
+        if value.shape == expected.shape and distance(value, expected, 1e-4, 1e-5) <= 1:
+            same.append(name)
+    return same
+
+
+def test_every_sdpa_mistake_shows_on_the_suites_kinds_of_input(
+        rng: np.random.Generator) -> None:
+    """Each SDPA variant differs from the reference on masked cross-attention with a fully
+    blocked row and temperature, or on large scores (no mistake is invisible to all the
+    suite's kinds of input). Large scores alone would hide a multiplied mask: a blocked
+    score of 0 gets no weight next to scores in the hundreds."""
+    q, k, v = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 5, 6)), rng.standard_normal((2, 5, 4))
+    mask = np.arange(5)[None, :] <= 2 + np.arange(3)[:, None]
+    mask = np.vstack([mask[:2], np.zeros((1, 5), dtype=bool)])  # last query fully blocked
+    big_q, big_k = q * 12, k * 12  # scores in the hundreds
+    for part, index in (("output", 0), ("weights", 1)):
+        small = R.ScaledDotProductAttention(temperature=0.5)(
+            q, k, v, mask=mask, return_attention_weights=True)[index]
+        big = R.ScaledDotProductAttention()(big_q, big_k, v, return_attention_weights=True)[index]
+        hidden_small = set(distinct(V.sdpa_variants(q, k, v, mask, 0.5, part=part), small))
+        hidden_big = set(distinct(V.sdpa_variants(big_q, big_k, v, part=part), big))
+        assert hidden_small & hidden_big == set(), part
+
+
+def test_every_mha_mistake_shows_on_masked_cross_attention(rng: np.random.Generator) -> None:
+    e, h = 12, 3
+    w = weights(rng, e)
+    xq, xk, xv = (rng.standard_normal((2, n, e)) for n in (3, 4, 4))
+    mask = rng.random((2, 3, 4)) < 0.6
+    mask[..., 0] = True
+    out, attn = reference_mha(w, e, h)(xq, xk, xv, mask=mask, return_attention_weights=True)
+    assert distinct(V.mha_variants(xq, xk, xv, w, h, mask), out) == []
+    assert distinct(V.mha_variants(xq, xk, xv, w, h, mask, part="weights"), attn) == []
+
+
+def test_every_decoding_mistake_shows_after_a_direct_prefix(rng: np.random.Generator) -> None:
+    e, h = 12, 3
+    w = weights(rng, e)
+    x = rng.standard_normal((8, e))
+    expected = V.decode(w, h, x, [3, 1, 2], prefix=2)
+    assert distinct(V.decode_variants(w, h, x, [3, 1, 2], prefix=2), expected) == []
+
+
+def test_every_cache_mistake_shows_on_two_slots_with_a_reset(rng: np.random.Generator) -> None:
+    shape = (2, 8, 2, 3)
+    ops = [("update", (0, rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 3)))),
+           ("update", (1, rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 2, 3)))),
+           ("reset", (1,)),
+           ("update", (1, rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 2, 3)))),
+           ("update", (1, rng.standard_normal((2, 1, 3)), rng.standard_normal((2, 1, 3))))]
+    ref = R.KVCache(*shape)
+    for name, args in ops:
+        last = getattr(ref, name)(*args)
+    keys = V.kv_variants(shape, ops, pick=lambda r: np.concatenate(
+        [r[-1][0].ravel(), r[-1][1].ravel(), r[0][0].ravel()]))
+    expected = np.concatenate([last[0].ravel(), last[1].ravel(), ops[0][1][1].ravel()])
+    assert distinct(keys, expected) == []
+
+
+def test_every_mask_mistake_shows(rng: np.random.Generator) -> None:
+    assert distinct(V.causal_mask_variants(5), R.create_causal_mask(5).astype(float)) == []
