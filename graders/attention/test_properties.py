@@ -1,0 +1,317 @@
+"""Public property checks: facts about attention that hold for every input, checked on
+small random inputs drawn by Hypothesis.
+
+Students run these locally (``proctor check``) where there is no reference solution, so
+nothing here uses the ``reference`` fixture: each test compares the student's code with
+itself (permuted inputs give permuted outputs, ...) or with a value that follows from the
+contract by arithmetic (a mean, a lower triangle, what was appended).
+
+Examples are tiny (at most 2 x 4 x 3) and values are multiples of 1/4 in [-2, 2], so the
+minimal failing example Hypothesis reports reads well in feedback. Every example crosses a
+process boundary, hence few examples per test. Runs are derandomized: the same file always
+gets the same examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from proctor.asserts import CheckFailure, assert_close
+
+pytestmark = [pytest.mark.visibility("public")]
+
+EXAMPLES = settings(
+    max_examples=20,
+    derandomize=True,  # the plugin's profile says so too; repeated so it holds under plain pytest
+    database=None,
+    deadline=None,
+    # No "explain" phase: it re-runs the failing example under line tracing (tens of
+    # seconds) to list covered lines, which says nothing useful about a student's code.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+    # One failure, shrunk once: distinct failures would each be shrunk (slow) and come back
+    # as an ExceptionGroup instead of one readable counterexample.
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+# ----------------------------------------------------------------------------- strategies
+
+values = st.integers(-8, 8).map(lambda i: i / 4)
+"""Multiples of 1/4 in [-2, 2]: exact in binary, short to print, scores stay moderate."""
+
+nonzero = values.filter(lambda x: x != 0)
+
+
+def arrays(*shape: int) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.float64, shape, elements=values)
+
+
+sizes = st.integers(1, 4)
+dims = st.integers(1, 3)
+
+
+@st.composite
+def qkv(draw: st.DrawFn, *, self_attention: bool = False) -> tuple[np.ndarray, ...]:
+    """``(query, key, value)`` of shapes ``(b, seq_q, d_k)``, ``(b, seq_k, d_k)``,
+    ``(b, seq_k, d_v)``; with ``self_attention`` seq_q == seq_k."""
+    batch, seq_q, d_k, d_v = draw(st.integers(1, 2)), draw(sizes), draw(dims), draw(dims)
+    seq_k = seq_q if self_attention else draw(sizes)
+    return (draw(arrays(batch, seq_q, d_k)), draw(arrays(batch, seq_k, d_k)),
+            draw(arrays(batch, seq_k, d_v)))
+
+
+def fixed_weights(embed_dim: int) -> dict[str, np.ndarray]:
+    """Four distinct ``(E, E)`` projections of quarter steps, the same for every example of
+    a size. The MHA properties hold for any weights, and drawing 4 E^2 numbers would make
+    Hypothesis's shrinking far slower for no clearer counterexample."""
+    rng = np.random.default_rng(embed_dim)
+    return {name: rng.integers(-4, 5, (embed_dim, embed_dim)) / 4
+            for name in ("w_q", "w_k", "w_v", "w_o")}
+
+
+@st.composite
+def mha_setup(draw: st.DrawFn, *, num_heads: int | None = None) -> dict[str, Any]:
+    """An MHA size and a self-attention input ``x (b, seq, embed_dim)``; the weights are
+    ``fixed_weights(embed_dim)``."""
+    heads = num_heads or draw(st.integers(1, 2))
+    embed_dim = heads * draw(dims)
+    x = draw(arrays(draw(st.integers(1, 2)), draw(sizes), embed_dim))
+    return {"num_heads": heads, "embed_dim": embed_dim, "x": x}
+
+
+@st.composite
+def appends(draw: st.DrawFn) -> dict[str, Any]:
+    """A cache shape and a few ``(keys, values)`` chunks to append to one slot."""
+    heads, head_dim = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    lengths = draw(st.lists(st.integers(1, 3), min_size=1, max_size=4))
+    chunks = [(draw(arrays(heads, n, head_dim)), draw(arrays(heads, n, head_dim)))
+              for n in lengths]
+    return {"num_heads": heads, "head_dim": head_dim, "slot": draw(st.integers(0, 1)),
+            "chunks": chunks}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _floats(x: Any) -> np.ndarray:
+    """A student's value (ndarray or Tensor-like) as float64."""
+    return np.asarray(getattr(x, "data", x) if not isinstance(x, np.ndarray) else x,
+                      dtype=np.float64)
+
+
+def _pair(result: Any, what: str) -> tuple[Any, Any]:
+    """``(output, weights)`` from a call made with ``return_attention_weights=True``."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailure(
+            f"{what} with return_attention_weights=True should return (output, weights); "
+            f"it returned a {type(result).__name__}.",
+            {"checked": what, "returned": type(result).__name__},
+        )
+    return result[0], result[1]
+
+
+def _causal(n: int) -> np.ndarray:
+    """The causal mask built here, so these checks never depend on the student's mask."""
+    return np.tril(np.ones((n, n), dtype=bool))
+
+
+def _mha(student: Any, setup: dict[str, Any]) -> Any:
+    mha = student.MultiHeadAttention(setup["embed_dim"], setup["num_heads"])
+    for name, w in fixed_weights(setup["embed_dim"]).items():
+        mha.assign(name, w)
+    return mha
+
+
+# ----------------------------------------------------------------------------- causal mask
+
+
+@pytest.mark.task("causal_mask")
+@EXAMPLES
+@given(n=st.integers(1, 9))
+def test_causal_mask_is_lower_triangular(student, tol, n):
+    """Entry [i, j] allows attending exactly when j <= i."""
+    mask = _floats(student.create_causal_mask(n))
+    assert_close(mask != 0, _causal(n), tol=tol,
+                 what=f"create_causal_mask({n}) read as allowed (nonzero) / blocked (zero)",
+                 axes=("query", "key"))
+
+
+# ----------------------------------------------------------------------------- SDPA
+
+
+@pytest.mark.task("scaled_dot_product")
+@EXAMPLES
+@given(inputs=qkv(), data=st.data())
+def test_weight_rows_sum_to_one(student, tol, inputs, data):
+    """Each query's weights are >= 0, zero where blocked and sum to 1 (rows with every key
+    blocked only need to be finite)."""
+    q, k, v = inputs
+    mask = data.draw(hnp.arrays(bool, (q.shape[1], k.shape[1])), label="mask")
+    _, weights = _pair(student.ScaledDotProductAttention(dropout=0.0).forward(
+        q, k, v, mask=mask, return_attention_weights=True), "forward")
+    w = _floats(weights)
+    shape = (q.shape[0], q.shape[1], k.shape[1])
+    if w.shape != shape:
+        raise CheckFailure(
+            f"attention weights should have shape {shape} (batch, seq_q, seq_k); got {w.shape}.",
+            {"checked": "attention weights' shape", "expected_shape": list(shape),
+             "actual_shape": list(w.shape)},
+        )
+    open_rows = np.broadcast_to(mask.any(axis=-1), shape[:-1])
+    blocked = ~mask & open_rows[..., None]
+    assert_close(w.sum(axis=-1), np.ones(shape[:-1]), tol=tol, where=open_rows,
+                 what="each query's attention weights summed over the keys",
+                 axes=("batch", "seq_q"))
+    assert_close(np.where(blocked, w, 0.0), np.zeros(shape), tol=tol,
+                 what="attention weights of blocked keys (must be 0)",
+                 axes=("batch", "seq_q", "seq_k"))
+    assert_close(np.minimum(w, 0.0), np.zeros(shape), tol=tol,
+                 what="negative attention weights (there must be none)",
+                 axes=("batch", "seq_q", "seq_k"))
+
+
+@pytest.mark.task("scaled_dot_product")
+@EXAMPLES
+@given(inputs=qkv(self_attention=True), data=st.data())
+def test_causal_outputs_ignore_future_tokens(student, tol, inputs, data):
+    """With a causal mask, changing the keys and values after position p leaves the outputs
+    at positions 0..p unchanged."""
+    q, k, v = inputs
+    seq = q.shape[1]
+    p = data.draw(st.integers(0, seq - 1), label="p")
+    later_k, later_v = k.copy(), v.copy()
+    later_k[:, p + 1:] += data.draw(nonzero, label="key_change")
+    later_v[:, p + 1:] += data.draw(nonzero, label="value_change")
+    sdpa = student.ScaledDotProductAttention(dropout=0.0)
+    before = _floats(sdpa.forward(q, k, v, mask=_causal(seq)))
+    after = _floats(sdpa.forward(q, later_k, later_v, mask=_causal(seq)))
+    assert_close(after[:, :p + 1], before[:, :p + 1], tol=tol,
+                 what=f"causal outputs at positions 0..{p} after changing later keys/values",
+                 axes=("batch", "seq_q", "d_v"))
+
+
+@pytest.mark.task("scaled_dot_product")
+@EXAMPLES
+@given(inputs=qkv(), data=st.data())
+def test_permuting_queries_permutes_outputs(student, tol, inputs, data):
+    """Queries are independent: reordering them reorders the output rows the same way."""
+    q, k, v = inputs
+    order = np.array(data.draw(st.permutations(range(q.shape[1])), label="order"))
+    sdpa = student.ScaledDotProductAttention(dropout=0.0)
+    out = _floats(sdpa.forward(q, k, v))
+    assert_close(sdpa.forward(q[:, order], k, v), out[:, order], tol=tol,
+                 what="output for reordered queries vs. the reordered output",
+                 axes=("batch", "seq_q", "d_v"))
+
+
+@pytest.mark.task("scaled_dot_product")
+@EXAMPLES
+@given(inputs=qkv(), data=st.data())
+def test_permuting_keys_and_values_together_changes_nothing(student, tol, inputs, data):
+    """Attention is a weighted sum over key/value pairs: their order does not matter."""
+    q, k, v = inputs
+    order = np.array(data.draw(st.permutations(range(k.shape[1])), label="order"))
+    sdpa = student.ScaledDotProductAttention(dropout=0.0)
+    assert_close(sdpa.forward(q, k[:, order], v[:, order]), sdpa.forward(q, k, v), tol=tol,
+                 what="output after reordering keys and values together",
+                 axes=("batch", "seq_q", "d_v"))
+
+
+@pytest.mark.task("scaled_dot_product")
+@EXAMPLES
+@given(inputs=qkv(), data=st.data())
+def test_adding_a_vector_to_every_key_changes_nothing(student, tol, inputs, data):
+    """Adding c to every key adds q.c to a whole row of scores, which softmax ignores."""
+    q, k, v = inputs
+    shift = data.draw(arrays(k.shape[-1]), label="shift")
+    sdpa = student.ScaledDotProductAttention(dropout=0.0)
+    assert_close(sdpa.forward(q, k + shift, v), sdpa.forward(q, k, v), tol=tol,
+                 what="output after adding the same vector to every key",
+                 axes=("batch", "seq_q", "d_v"))
+
+
+@pytest.mark.task("scaled_dot_product")
+@EXAMPLES
+@given(inputs=qkv(), data=st.data())
+def test_identical_keys_give_the_mean_of_values(student, tol, inputs, data):
+    """When every key is the same, every query weighs all values equally."""
+    q, k, v = inputs
+    key = data.draw(arrays(k.shape[-1]), label="key")
+    same = np.broadcast_to(key, k.shape).copy()
+    out = student.ScaledDotProductAttention(dropout=0.0).forward(q, same, v)
+    expected = np.broadcast_to(v.mean(axis=1, keepdims=True), (q.shape[0], q.shape[1],
+                                                                v.shape[-1]))
+    assert_close(out, expected, tol=tol, what="output when all keys are identical",
+                 axes=("batch", "seq_q", "d_v"))
+
+
+# ----------------------------------------------------------------------------- MHA
+
+
+@pytest.mark.task("multi_head")
+@EXAMPLES
+@given(setup=mha_setup(num_heads=1))
+def test_one_head_is_single_head_attention(student, tol, setup):
+    """With num_heads=1, MHA is ScaledDotProductAttention on the projections, then w_o."""
+    x, w = setup["x"], fixed_weights(setup["embed_dim"])
+    out = _mha(student, setup).forward(x, x, x)
+    heads = student.ScaledDotProductAttention(dropout=0.0).forward(
+        x @ w["w_q"], x @ w["w_k"], x @ w["w_v"])
+    assert_close(out, _floats(heads) @ w["w_o"], tol=tol,
+                 what="one-head MultiHeadAttention vs. your ScaledDotProductAttention on "
+                 "(x @ w_q, x @ w_k, x @ w_v), then @ w_o",
+                 axes=("batch", "seq", "embed_dim"))
+
+
+@pytest.mark.task("multi_head")
+@EXAMPLES
+@given(setup=mha_setup(), data=st.data())
+def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup, data):
+    """Causal self-attention: changing tokens after position p leaves outputs 0..p alone."""
+    x = setup["x"]
+    seq = x.shape[1]
+    p = data.draw(st.integers(0, seq - 1), label="p")
+    later = x.copy()
+    later[:, p + 1:] += data.draw(nonzero, label="change")
+    mha = _mha(student, setup)
+    before = _floats(mha.forward(x, x, x, mask=_causal(seq)))
+    after = _floats(mha.forward(later, later, later, mask=_causal(seq)))
+    assert_close(after[:, :p + 1], before[:, :p + 1], tol=tol,
+                 what=f"causal outputs at positions 0..{p} after changing later tokens",
+                 axes=("batch", "seq", "embed_dim"))
+
+
+# ----------------------------------------------------------------------------- KV cache
+
+
+@pytest.mark.task("kv_cache")
+@EXAMPLES
+@given(plan=appends())
+def test_cache_returns_exactly_what_was_appended(student, tol, plan):
+    """After each update the slot holds every appended key/value in order, nothing else,
+    and the other slot is left alone."""
+    heads, head_dim, slot = plan["num_heads"], plan["head_dim"], plan["slot"]
+    total = sum(k.shape[1] for k, _ in plan["chunks"])
+    cache = student.KVCache(2, total, heads, head_dim)
+    other = 1 - slot
+    other_before = _floats(cache.cached_keys)[other].copy()
+    keys_so_far = np.zeros((heads, 0, head_dim))
+    values_so_far = np.zeros((heads, 0, head_dim))
+    for i, (k, v) in enumerate(plan["chunks"]):
+        keys_so_far = np.concatenate([keys_so_far, k], axis=1)
+        values_so_far = np.concatenate([values_so_far, v], axis=1)
+        got_k, got_v = _pair(cache.update(slot, k, v), "KVCache.update")
+        assert_close(got_k, keys_so_far, tol=tol, axes=("head", "position", "head_dim"),
+                     what=f"keys returned by update number {i + 1} (all appended so far)")
+        assert_close(got_v, values_so_far, tol=tol, axes=("head", "position", "head_dim"),
+                     what=f"values returned by update number {i + 1} (all appended so far)")
+    assert_close(_floats(cache.cached_keys)[other], other_before, tol=tol,
+                 what=f"cached_keys of slot {other}, which was never updated",
+                 axes=("head", "position", "head_dim"))
