@@ -398,7 +398,7 @@ def localise(
     if actual.shape != expected.shape:
         return _shape_hint(actual, expected, rtol, atol, axes)
     bad = mismatch_mask(actual, expected, rtol, atol)
-    if not bad.any():
+    if not bad.any() or bad.size < 2:  # one number: nothing to localise
         return None
 
     finite = bool(np.isfinite(actual).all() and np.isfinite(expected).all())

@@ -321,3 +321,8 @@ def test_axis_named_position_is_not_doubled() -> None:
     a[3:] += 1
     hint = diagnose(a, e, axes=("position", "embed_dim"))
     assert "the last 2 positions (indices 3-4)" in hint and "position position" not in hint
+
+
+def test_a_single_number_is_not_localised() -> None:
+    assert diagnose(np.array([[np.nan]]), np.array([[1.0]])) is None
+    assert diagnose(np.array([2.0]), np.array([1.0])) is None

@@ -58,8 +58,9 @@ def large_score_qkv(
     """Inputs whose scaled scores reach about ``peak`` (in the hundreds), so a softmax that
     does not subtract the row maximum overflows even in float64 (exp(710) = inf)."""
     q, k, v = qkv(rng, batch, seq_q, seq_k, d_k, d_v)
-    scores = np.abs(q @ np.swapaxes(k, -1, -2)).max() / np.sqrt(d_k)
-    factor = np.sqrt(peak / scores)
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)
+    top = scores.max() if scores.max() > 0 else np.abs(scores).max()  # the largest exp
+    factor = np.sqrt(peak / top)
     return q * factor, k * factor, v
 
 
