@@ -15,6 +15,7 @@
 Goal: >= 100 submissions/min on 2 cores.
 
     python bench/batch_throughput.py [-n 100] [--workers 2] [--nbgrader-n 20] [--no-nbgrader]
+                                     [--only correct]
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def as_notebook(source: str) -> str:
     return nbformat.writes(nb)
 
 
-def generate(dest: Path, n: int) -> dict[str, int]:
-    """n submissions cycling over the examples (and notebook wraps of the .py files)."""
+def generate(dest: Path, n: int, only: str | None = None) -> dict[str, int]:
+    """n submissions cycling over the examples (and notebook wraps of the .py files);
+    ``only`` keeps the kinds whose name starts with it (e.g. "correct", "bug_scale")."""
     dest.mkdir(parents=True)
     pool: list[tuple[str, str, bytes]] = []  # (kind, suffix, bytes)
     for path in sorted(EXAMPLES.glob("*.py")):
@@ -53,6 +55,10 @@ def generate(dest: Path, n: int) -> dict[str, int]:
         if path.stem.startswith("bug_"):
             pool.append((path.stem, ".ipynb", as_notebook(path.read_text()).encode()))
     pool.append(("correct_nb", ".ipynb", (EXAMPLES / "correct.ipynb").read_bytes()))
+    if only:
+        pool = [item for item in pool if item[0].startswith(only)]
+        if not pool:
+            raise SystemExit(f"--only {only!r} matches no example submission")
     kinds: dict[str, int] = {}
     for i in range(n):
         kind, suffix, data = pool[i % len(pool)]
@@ -115,6 +121,8 @@ def main() -> int:
     parser.add_argument("--nbgrader-n", type=int, default=20,
                         help="notebooks for the nbgrader comparison")
     parser.add_argument("--no-nbgrader", action="store_true")
+    parser.add_argument("--only", default=None,
+                        help="only examples whose name starts with this (e.g. correct)")
     args = parser.parse_args()
 
     from proctor.config import load_course
@@ -122,7 +130,7 @@ def main() -> int:
     assignment = load_course(ROOT, check_tasks=False).assignment("attention")
     with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        kinds = generate(tmp / "subs", args.n)
+        kinds = generate(tmp / "subs", args.n, args.only)
         print(f"{args.n} submissions: " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())))
         print(f"cores: {os.cpu_count()}, workers: {args.workers}, load average: "
               f"{os.getloadavg()[0]:.1f}")

@@ -72,6 +72,20 @@ class BatchSummary:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "per_minute": round(self.per_minute, 2)}
 
+    def report(self) -> str:
+        """A few lines for the terminal: counts, speed, where the files are, problems."""
+        lines = [f"{self.total} submissions ({self.format}): {self.graded} graded, "
+                 f"{self.rejected} not gradable, {self.failed} failed, {self.skipped} "
+                 f"already done, {self.adopted} recovered after a crash",
+                 f"{self.duration_s:.1f} s, {self.per_minute:.1f} graded/min, "
+                 + (f"Dask at {self.scheduler}" if self.scheduler
+                    else f"{self.workers} workers")]
+        lines += [f"  {name}: {path}" for name, path in self.outputs.items()]
+        lines += [f"  ! {problem}" for problem in self.problems[:20]]
+        if len(self.problems) > 20:
+            lines.append(f"  ... and {len(self.problems) - 20} more in summary.json")
+        return "\n".join(lines)
+
 
 # ------------------------------------------------------------------------- the worker side
 

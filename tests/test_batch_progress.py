@@ -51,3 +51,15 @@ def test_empty_input_is_a_clear_error(tmp_path):
         assignment = SimpleNamespace(id="x", notebook=Path("x.ipynb"))
         run_batch(assignment, tmp_path / "subs", tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_report_names_counts_files_and_problems():
+    from proctor.batch import BatchSummary
+
+    summary = BatchSummary(out="o", format="canvas", total=3, graded=2, rejected=1,
+                           duration_s=30.0, workers=2, outputs={"canvas": "o/grades.csv"},
+                           problems=["zoe: feedback.html not written"])
+    text = summary.report()
+    assert "3 submissions (canvas): 2 graded, 1 not gradable" in text
+    assert "4.0 graded/min" in text and "o/grades.csv" in text and "! zoe" in text
+    assert summary.to_dict()["per_minute"] == 4.0
