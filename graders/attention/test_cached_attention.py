@@ -13,7 +13,7 @@ returns (its fault is counted in kv_cache).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,14 @@ class Scenario:
     def chunks(self, slot: int) -> list[int]:
         return [n for s, n in self.events if s == slot]
 
+    def steps(self) -> Iterator[tuple[int, int, int]]:
+        """``(slot, start, new_len)`` of each decoding call, in order."""
+        pos = dict(self.prefix)
+        for slot, n in self.events:
+            start = pos.get(slot, 0)
+            yield slot, start, n
+            pos[slot] = start + n
+
     def describe(self, slot: int) -> str:
         """The schedule in words (no data): "a 2-position direct update, then steps 3, 1, 1"."""
         steps = ", ".join(str(n) for n in self.chunks(slot))
@@ -81,26 +89,29 @@ def trusted_kv(sc: Scenario, slot: int) -> tuple[np.ndarray, np.ndarray]:
             split_heads(x @ sc.weights["w_v"], sc.num_heads))
 
 
-def run_student(student: Any, new_mha: Any, sc: Scenario) -> tuple[Any, Any,
-                                                                  dict[int, list[Any]]]:
-    """Decode the scenario with the student's MHA, KVCache and cached_self_attention."""
-    mha = new_mha(sc.embed_dim, sc.num_heads, sc.weights)
+def new_cache(student: Any, sc: Scenario) -> Any:
+    """A student KVCache whose slots already hold the scenario's direct prefixes."""
     cache = student.KVCache(sc.max_batch, sc.max_len, sc.num_heads, sc.head_dim)
     for slot, p in sc.prefix.items():
         if p:
             k, v = trusted_kv(sc, slot)
             cache.update(slot, k[:, :p], v[:, :p])
-    pos = dict(sc.prefix)
+    return cache
+
+
+def run_student(student: Any, new_mha: Any, sc: Scenario) -> tuple[Any, Any,
+                                                                  dict[int, list[Any]]]:
+    """Decode the scenario with the student's MHA, KVCache and cached_self_attention."""
+    mha = new_mha(sc.embed_dim, sc.num_heads, sc.weights)
+    cache = new_cache(student, sc)
     outs: dict[int, list[Any]] = {slot: [] for slot in sc.xs}
-    for slot, n in sc.events:
-        start = pos.get(slot, 0)
+    for slot, start, n in sc.steps():
         x_new = sc.xs[slot][start:start + n]
         if sc.pass_slot:
             out = student.cached_self_attention(mha, x_new, cache, slot)
         else:
             out = student.cached_self_attention(mha, x_new, cache)
         outs[slot].append(out)
-        pos[slot] = start + n
     return mha, cache, outs
 
 
@@ -128,21 +139,14 @@ def compose_decode(student: Any, sc: Scenario, *, own_cache: bool,
     token i then sits at position len(returned) - new_len + i, or, with
     ``past_from_lengths``, at the slot's ``cache_lengths`` before the update + i (both are
     right readings of the contract; they differ only when the cache is wrong). Otherwise
-    keys and values come from a trusted concatenation. ``attend(q, keys, values, mask)`` does each step's attention on
-    ``(heads, n, head_dim)`` arrays with an end-aligned ``(n, total)`` mask: the reference's
-    or the student's own ScaledDotProductAttention.
+    keys and values come from a trusted concatenation. ``attend(q, keys, values, mask)``
+    does each step's attention on ``(heads, n, head_dim)`` arrays with an end-aligned
+    ``(n, total)`` mask: the reference's or the student's own ScaledDotProductAttention.
     """
     kv = {slot: trusted_kv(sc, slot) for slot in sc.xs}
-    cache = (student.KVCache(sc.max_batch, sc.max_len, sc.num_heads, sc.head_dim)
-             if own_cache else None)
-    pos = dict(sc.prefix)
-    if cache is not None:
-        for slot, p in sc.prefix.items():
-            if p:
-                cache.update(slot, kv[slot][0][:, :p], kv[slot][1][:, :p])
+    cache = new_cache(student, sc) if own_cache else None
     outs: dict[int, list[np.ndarray]] = {slot: [] for slot in sc.xs}
-    for slot, n in sc.events:
-        start = pos.get(slot, 0)
+    for slot, start, n in sc.steps():
         q = split_heads(sc.xs[slot][start:start + n] @ sc.weights["w_q"], sc.num_heads)
         past = None
         if cache is not None and past_from_lengths:
@@ -158,7 +162,6 @@ def compose_decode(student: Any, sc: Scenario, *, own_cache: bool,
         allowed = np.arange(total)[None, :] <= past + np.arange(n)[:, None]
         heads = to_float(attend(q, keys, values, mask=allowed))
         outs[slot].append(np.swapaxes(heads, 0, 1).reshape(n, -1) @ sc.weights["w_o"])
-        pos[slot] = start + n
     return {slot: np.concatenate(o, axis=0) for slot, o in outs.items() if o}
 
 
@@ -219,16 +222,10 @@ def check_scenario(student: Any, reference: Any, check: Any, new_mha: Any,
 def own_cache_state(student: Any, sc: Scenario) -> dict[str, np.ndarray]:
     """The student's own KVCache after the scenario's updates, done here with trusted keys
     and values: what decoding must leave behind if the cache itself is at fault."""
-    cache = student.KVCache(sc.max_batch, sc.max_len, sc.num_heads, sc.head_dim)
+    cache = new_cache(student, sc)
     kv = {slot: trusted_kv(sc, slot) for slot in sc.xs}
-    pos = dict(sc.prefix)
-    for slot, p in sc.prefix.items():
-        if p:
-            cache.update(slot, kv[slot][0][:, :p], kv[slot][1][:, :p])
-    for slot, n in sc.events:
-        start = pos.get(slot, 0)
+    for slot, start, n in sc.steps():
         cache.update(slot, kv[slot][0][:, start:start + n], kv[slot][1][:, start:start + n])
-        pos[slot] = start + n
     return {"cache_lengths": to_float(cache.cache_lengths),
             "cached_keys": to_float(cache.cached_keys),
             "cached_values": to_float(cache.cached_values)}

@@ -45,26 +45,31 @@ def replay(student: Any, reference: Any, check: Any, shape: tuple[int, int, int,
             ref.reset(*args)
             continue
         result = cache.update(*args)
-        ref_keys, ref_values = ref.update(*args)
-        assert isinstance(result, (tuple, list)) and len(result) == 2, (
-            f"update must return the tuple (keys, values); got {type(result).__name__}"
-        )
-        keys, values = result
-        step = _describe(ops[: i + 1])
-        check(to_float(cache.cache_lengths), ref.cache_lengths,
-              what=f"cache_lengths after {step}",
-              variants=variants("kv_variants", shape, ops[: i + 1], lengths=True))
-        for label, got, want, index in (("keys", keys, ref_keys, 0),
-                                         ("values", values, ref_values, 1)):
-            check(got, want, what=f"the {label} returned by update after {step}",
-                  variants=variants("kv_variants", shape, ops[: i + 1],
-                                    pick=lambda results, index=index: results[-1][index]),
-                  axes=CACHE_AXES)
+        compare_update(check, shape, ops[: i + 1], cache, result, ref, ref.update(*args))
     return cache, ref
 
 
+def compare_update(check: Any, shape: tuple[int, int, int, int], done: list[Op], cache: Any,
+                   result: Any, ref: Any, expected: tuple[np.ndarray, np.ndarray]) -> None:
+    """After the last of ``done``: cache_lengths first (it tells apart mistakes that return
+    the same keys), then the returned keys and values, each with the cache variants."""
+    assert isinstance(result, (tuple, list)) and len(result) == 2, (
+        f"update must return the tuple (keys, values); got {type(result).__name__}"
+    )
+    step = _describe(done)
+    check(to_float(cache.cache_lengths), ref.cache_lengths,
+          what=f"cache_lengths after {step}",
+          variants=variants("kv_variants", shape, done, lengths=True))
+    for label, got, want, index in (("keys", result[0], expected[0], 0),
+                                     ("values", result[1], expected[1], 1)):
+        check(got, want, what=f"the {label} returned by update after {step}",
+              variants=variants("kv_variants", shape, done,
+                                pick=lambda results, index=index: results[-1][index]),
+              axes=CACHE_AXES)
+
+
 def _describe(ops: list[Op]) -> str:
-    """"3 updates (slot 0 +2, slot 1 +1, slot 0 +1) and 1 reset": the operations, no data."""
+    """"the operations [slot 0 +2, slot 1 +1, reset(0)]": what was done, without the data."""
     parts = []
     for name, args in ops:
         if name == "update":
@@ -295,11 +300,5 @@ def test_random_operation_sequences(student: Any, reference: Any, check: Any,
                   hint=UNCHANGED_HINT)
             continue
         done.append(update(slot, k, v))
-        keys, values = cache.update(slot, k, v)
-        ref_keys, ref_values = ref.update(slot, k, v)
-        for label, got, want, index in (("keys", keys, ref_keys, 0),
-                                         ("values", values, ref_values, 1)):
-            check(got, want, what=f"the {label} returned by update after {_describe(done)}",
-                  variants=variants("kv_variants", shape, list(done),
-                                    pick=lambda r, index=index: r[-1][index]),
-                  axes=CACHE_AXES)
+        result = cache.update(slot, k, v)
+        compare_update(check, shape, list(done), cache, result, ref, ref.update(slot, k, v))
