@@ -146,7 +146,21 @@ MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     "kv_reset_keeps_length": (
         "kv_cache", "reset", "reset(slot) clears the arrays but not the length",
         [("            self.cache_lengths[batch_idx] = 0\n", "")]),
+    "kv_swap": ("kv_cache", "(values, keys)", "returns (values, keys)",
+                [("        return keys, values\n\n    def reset",
+                  "        return values, keys\n\n    def reset")]),
     # ------------------------------------------------------------------ cached decoding
+    "decode_past_after_update": (
+        "cached_attention", "future", "reads the slot's length after appending",
+        [("    past = int(kv_cache.cache_lengths[batch_idx])\n"
+          "    keys, values = kv_cache.update(batch_idx, k, v)\n",
+          "    keys, values = kv_cache.update(batch_idx, k, v)\n"
+          "    past = int(kv_cache.cache_lengths[batch_idx])\n")]),
+    "decode_scale_embed": (
+        "cached_attention", "sqrt(embed_dim)", "scales by the model width while decoding",
+        [("    out = mha.attention.forward(q, keys, values, mask=mask)",
+          "    q = q * np.sqrt(mha.head_dim) / np.sqrt(mha.embed_dim)\n"
+          "    out = mha.attention.forward(q, keys, values, mask=mask)")]),
     "decode_top_left": ("cached_attention", "top-left", "mask not end-aligned",
                         [("<= (past + np.arange(new_len))[:, None]",
                           "<= np.arange(new_len)[:, None]")]),
