@@ -159,3 +159,44 @@ def test_changed_submission_is_regraded_on_resume(assignment, tmp_path):
     summary = run_batch(assignment, subs, out, workers=1, progress=False, resume=True)
     assert (summary.graded, summary.skipped) == (1, 2)
     assert json.loads((out / "student02" / "result.json").read_text())["score"] == 10
+
+
+def test_canvas_and_moodle_exports_round_trip_through_a_batch(assignment, tmp_path):
+    import csv
+    import shutil
+    import zipfile
+
+    canvas_zip = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(canvas_zip, "w") as archive:
+        archive.writestr("lovelaceada_101_9001_tiny.py", CORRECT)
+        archive.writestr("turingalan_late_102_9002_tiny.py", CORRECT)
+        archive.writestr("hoppergrace_103_9003_tiny.py", b"\x00\x01\x02")
+    out = tmp_path / "canvas_out"
+    run_batch(assignment, canvas_zip, out, workers=2, progress=False,
+              canvas_assignment_id="555")
+    rows = list(csv.reader((out / "grades.csv").open(newline="")))
+    assert rows[0][-1] == "Tiny (555)" and rows[1][-1] == "10"
+    grades = {row[1]: row[-1] for row in rows[2:]}
+    assert grades == {"101": "10", "102": "9", "103": ""}  # late marker: one day; binary: blank
+    assert not (out / "moodle_grading_worksheet.csv").exists()
+
+    moodle = tmp_path / "moodle"
+    (moodle / "Ada Lovelace_4711_assignsubmission_file_").mkdir(parents=True)
+    (moodle / "Ada Lovelace_4711_assignsubmission_file_" / "tiny.py").write_text(CORRECT)
+    (moodle / "Alan Turing_4712_assignsubmission_file_").mkdir()
+    (moodle / "Alan Turing_4712_assignsubmission_file_" / "tiny.py").write_text(BUGGY)
+    shutil.copy(Path(__file__).parent / "data" / "lms" / "moodle_worksheet.csv",
+                moodle / "grading_worksheet.csv")
+    out = tmp_path / "moodle_out"
+    run_batch(assignment, moodle, out, workers=2, progress=False)
+    sheet = {row["Identifier"]: row for row in
+             csv.DictReader((out / "moodle_grading_worksheet.csv").open(newline=""))}
+    # Ada: worksheet says Friday 11 December 2026, 11:30 PM (due 23:59 that day): on time
+    assert sheet["Participant 4711"]["Grade"] == "10.00"
+    # Alan: buggy (0 points) and two days late: still 0, with the penalty noted
+    assert sheet["Participant 4712"]["Grade"] == "0.00"
+    assert sheet["Participant 4713"]["Grade"] == ""  # no submission: untouched
+    ada = json.loads((out / "4711" / "result.json").read_text())
+    assert ada["student"]["name"] == "Ada Lovelace" and ada["late"]["penalty_fraction"] == 0
+    alan = json.loads((out / "4712" / "result.json").read_text())
+    assert alan["late"]["penalty_fraction"] == pytest.approx(0.2)
