@@ -25,9 +25,10 @@ if str(Path(__file__).parent) not in sys.path:  # make `import _inputs` work in 
 
 from _inputs import WEIGHT_NAMES, to_float  # noqa: E402
 from proctor.asserts import CheckFailure, assert_close  # noqa: E402
-from proctor.diagnose import as_numeric, distance, mismatch_mask  # noqa: E402
+from proctor.diagnose import as_numeric, mismatch_mask  # noqa: E402
 
 Alternative = tuple[Callable[[], Any], str]
+
 
 class Checker:
     """``check(actual, expected, what=..., ...)``: assert_close, or an acceptable alternative.
@@ -81,36 +82,35 @@ class Checker:
                   rowwise: bool) -> list[str] | None:
         """The notes of the alternatives that make ``actual`` acceptable, or None."""
         a = as_numeric(actual)
-        e = as_numeric(expected)
-        if a is None or e is None or not alternatives:
+        if a is None:
             return None
-        rtol, atol = self.tol.rtol, self.tol.atol
 
-        def rows_ok(candidate: np.ndarray) -> np.ndarray:
-            bad = mismatch_mask(a, candidate, rtol, atol)
-            return ~bad.reshape(bad.shape[0], -1).any(axis=1) if bad.ndim else ~bad[None]
+        def rows_ok(candidate: np.ndarray | None) -> np.ndarray | None:
+            """Per row (axis 0; one row for a scalar): does ``actual`` match ``candidate``?"""
+            if candidate is None or candidate.shape != a.shape:
+                return None
+            bad = mismatch_mask(a, candidate, self.tol.rtol, self.tol.atol).reshape(
+                max(a.shape[:1] or (1,)), -1)
+            return ~bad.any(axis=1)
 
-        if not rowwise:
-            for make, note in alternatives:
-                alt = _safe(make)
-                if alt is not None and alt.shape == a.shape and distance(a, alt, rtol, atol) <= 1:
-                    return [note]
+        ok = rows_ok(as_numeric(expected)) if rowwise else None
+        if rowwise and ok is None:
             return None
-        if a.shape != e.shape or a.ndim == 0:
-            return None
-        ok = rows_ok(e)
         notes: list[str] = []
         for make, note in alternatives:
-            if ok.all():
-                break
-            alt = _safe(make)
-            if alt is None or alt.shape != a.shape:
+            rows = rows_ok(_safe(make))
+            if rows is None:
                 continue
-            helps = rows_ok(alt) & ~ok
-            if helps.any():
-                ok |= helps
+            if ok is None:  # whole-array alternatives: one must match everywhere
+                if rows.all():
+                    return [note]
+                continue
+            if (rows & ~ok).any():
+                ok |= rows
                 notes.append(note)
-        return notes if ok.all() else None
+            if ok.all():
+                return notes
+        return None
 
 
 def _safe(make: Callable[[], Any]) -> np.ndarray | None:

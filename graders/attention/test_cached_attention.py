@@ -9,6 +9,9 @@ No double jeopardy: the rows are also accepted when they equal (a) the student's
 ``MultiHeadAttention`` with a causal mask (its fault is counted in multi_head), or (b) the
 contract's decoding step computed here around what the student's own ``KVCache.update``
 returns (its fault is counted in kv_cache).
+
+PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
+introspection of this file's code.
 """
 
 from __future__ import annotations

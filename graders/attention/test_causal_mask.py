@@ -1,4 +1,8 @@
-"""Task causal_mask: ``create_causal_mask(seq_len)`` against the reference."""
+"""Task causal_mask: ``create_causal_mask(seq_len)`` against the reference.
+
+PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
+introspection of this file's code.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from proctor.asserts import CheckFailure, assert_close
+from proctor.asserts import CheckFailure
 from proctor.efficiency import assert_growth, assert_within_factor, measure_call
 
 pytestmark = [pytest.mark.task("efficiency")]
@@ -50,8 +50,9 @@ UPDATE_HINT = (
     "everything cached copies the whole history on every token."
 )
 LOOP_HINT = (
-    "This is the cost of a Python loop over positions; compute all scores with one matrix "
-    "product (q @ k^T) and the weighted sum with another (weights @ v)."
+    "A step this much slower than the reference usually loops in Python over positions "
+    "(compute all scores with one matrix product, q @ k^T, and the weighted sum with "
+    "another, weights @ v) or builds an array as big as the whole sequence squared."
 )
 
 
@@ -78,8 +79,23 @@ def _reference_mha(reference: Any, weights: list[np.ndarray]) -> Any:
     return mha
 
 
+def _as_floats(x: Any) -> np.ndarray:
+    """A student's value (ndarray or Tensor-like) as float64."""
+    return np.asarray(x if isinstance(x, np.ndarray) else getattr(x, "data", x), dtype=float)
+
+
 def _cached_length(cache: Any) -> int:
     return int(np.asarray(cache.cache_lengths)[0])
+
+
+def _unmeasurable(what: str) -> CheckFailure:
+    """The cost cannot be measured because the cache does not hold what it should; the
+    kv_cache / cached_attention tasks' own tests say what is wrong."""
+    return CheckFailure(
+        f"Cannot measure efficiency: {what}. Until KVCache and cached_self_attention work "
+        "(see their own tests), their cost cannot be measured.",
+        {"checked": "efficiency precondition", "problem": what},
+    )
 
 
 def _prefill(student: Any, mha: Any, cache: Any, tokens: np.ndarray, length: int) -> None:
@@ -90,7 +106,13 @@ def _prefill(student: Any, mha: Any, cache: Any, tokens: np.ndarray, length: int
     while filled < length:
         n = min(PREFILL_CHUNK, length - filled)
         student.cached_self_attention(mha, tokens[filled:filled + n], cache, 0)
-        filled = _cached_length(cache)
+        now = _cached_length(cache)
+        if now != filled + n:
+            raise _unmeasurable(
+                f"after decoding {n} tokens into a slot holding {filled}, "
+                f"cache_lengths[0] was {now}, not {filled + n}"
+            )
+        filled = now
 
 
 def _reference_decode_times(
@@ -149,6 +171,11 @@ def test_cache_update_does_not_copy(student, rng, record):
         filled = _cached_length(cache)
         if filled < length:
             cache.update(0, keys[:, filled:length], values[:, filled:length])
+            if _cached_length(cache) != length:
+                raise _unmeasurable(
+                    f"after appending {length - filled} positions to a slot holding {filled}, "
+                    f"cache_lengths[0] was {_cached_length(cache)}, not {length}"
+                )
         return cache.measure("update", 0, new_k, new_v, repeat=REPEAT)
 
     assert_growth(
@@ -157,54 +184,50 @@ def test_cache_update_does_not_copy(student, rng, record):
     )
 
 
-def test_decode_reads_keys_and_values_from_cache(student, reference, rng, tol, record):
+def test_decode_reads_keys_and_values_from_cache(student, rng, tol):
     """A decode step must use the keys and values the cache holds, not recompute them:
-    after the cache's stored keys/values are replaced in place, the step's output must
-    follow the replaced ones."""
+    two caches filled with the same prompt, one of them with its stored keys and values
+    then replaced in place, must give different outputs for the same next token. (A step
+    that ignores earlier positions altogether is left to the cached_attention tests.)
+
+    Compares the submission only with itself, so a decode step that is wrong in some other
+    way (its own tests count that) does not lose these points too.
+    """
     prompt_len, room = 12, 4
-    weights = _weights(rng)
-    mha = _student_mha(student, weights)
-    cache = student.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    mha = _student_mha(student, _weights(rng))
     prompt = rng.standard_normal((prompt_len, EMBED_DIM))
     x_new = rng.standard_normal((1, EMBED_DIM))
-    student.cached_self_attention(mha, prompt, cache, 0)
+    kept = student.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    replaced = student.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    for cache in (kept, replaced):
+        student.cached_self_attention(mha, prompt, cache, 0)
 
     shape = (1, NUM_HEADS, prompt_len + room, HEAD_DIM)
-    new_keys, new_values = rng.standard_normal(shape), rng.standard_normal(shape)
-    new_keys[:, :, prompt_len:] = 0.0
-    new_values[:, :, prompt_len:] = 0.0
-    cache.assign("cached_keys", new_keys)
-    cache.assign("cached_values", new_values)
-    actual = student.cached_self_attention(mha, x_new, cache, 0)
+    for name in ("cached_keys", "cached_values"):
+        other = 3.0 * rng.standard_normal(shape)
+        other[:, :, prompt_len:] = 0.0
+        replaced.assign(name, other)
+    as_kept = _as_floats(student.cached_self_attention(mha, x_new, kept, 0))
+    as_replaced = _as_floats(student.cached_self_attention(mha, x_new, replaced, 0))
+    empty = student.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
+    alone = _as_floats(student.cached_self_attention(mha, x_new, empty, 0))
 
-    ref_mha = _reference_mha(reference, weights)
-    replaced = reference.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
-    replaced.update(0, new_keys[0, :, :prompt_len], new_values[0, :, :prompt_len])
-    expected = reference.cached_self_attention(ref_mha, x_new, replaced, 0)
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.shape == b.shape and np.allclose(a, b, rtol=tol.rtol, atol=tol.atol)
 
-    untouched = reference.KVCache(1, prompt_len + room, NUM_HEADS, HEAD_DIM)
-    reference.cached_self_attention(ref_mha, prompt, untouched, 0)
-    ignoring_cache = reference.cached_self_attention(ref_mha, x_new, untouched, 0)
-
-    got = np.asarray(getattr(actual, "data", actual), dtype=float)
-    if got.shape == ignoring_cache.shape and np.allclose(
-        got, ignoring_cache, rtol=tol.rtol, atol=tol.atol
-    ):
+    if same(as_kept, alone):
+        return  # earlier positions are not attended to at all: a correctness bug, counted
+        # by the cached_attention tests; it says nothing about recomputing
+    if same(as_kept, as_replaced):
         raise CheckFailure(
             "After the keys and values stored in the KV cache (cached_keys / "
             "cached_values) were replaced in place, the next decode step gave the same "
-            "output as before: it does not read earlier keys and values from the cache, "
-            "so it must be recomputing them from earlier tokens (or keeping them "
+            "output as with the cache left alone: it does not read earlier keys and values "
+            "from the cache, so it must recompute them from earlier tokens (or keep them "
             "somewhere else).",
-            {"checked": "decode step reads the cache", "recomputes": True},
+            {"checked": "decode step reads the cache", "reads_cache": False},
             RECOMPUTE_HINT,
         )
-    assert_close(
-        actual, expected, tol=tol,
-        what="the decode step's output after the cache's stored keys and values were "
-        "replaced in place",
-        hint="The step should attend over exactly what kv_cache.update returns for the slot.",
-    )
 
 
 def test_attention_grows_at_most_quadratically(student, rng, record):

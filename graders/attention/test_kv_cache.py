@@ -5,6 +5,9 @@ reference cache, and compares every ``update``'s returned keys and values; the a
 ``cached_keys``, ``cached_values`` and ``cache_lengths`` are read back through the proxy.
 Known-wrong caches (never advancing, padding, ignoring the slot, ...) replay the same
 operations for the hints.
+
+PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
+introspection of this file's code.
 """
 
 from __future__ import annotations
@@ -115,15 +118,21 @@ def test_preallocated_and_empty(student: Any) -> None:
 @pytest.mark.points(2)
 def test_updates_append(student: Any, check: Any, rng: Any) -> None:
     """Two updates: the second returns the first's entries followed by its own."""
-    cache = student.KVCache(1, 8, 2, 3)
+    shape = (1, 8, 2, 3)
+    cache = student.KVCache(*shape)
     k1, v1 = new_entries(rng, 2, 3, 3)
     k2, v2 = new_entries(rng, 2, 1, 3)
+    first = [update(0, k1, v1)]
     keys, values = cache.update(0, k1, v1)
-    check(keys, k1, what="the keys returned by the first update", axes=CACHE_AXES)
-    check(values, v1, what="the values returned by the first update", axes=CACHE_AXES)
-    shape = (1, 8, 2, 3)
+    check(keys, k1, what="the keys returned by the first update", axes=CACHE_AXES,
+          variants=variants("kv_variants", shape, first, pick=lambda r: r[-1][0]))
+    check(values, v1, what="the values returned by the first update", axes=CACHE_AXES,
+          variants=variants("kv_variants", shape, first, pick=lambda r: r[-1][1]))
     ops = [update(0, k1, v1), update(0, k2, v2)]
     keys, values = cache.update(0, k2, v2)
+    check(to_float(cache.cache_lengths), [4],
+          what="cache_lengths after updates of 3 and 1 positions",
+          variants=variants("kv_variants", shape, ops, lengths=True))
     check(keys, np.concatenate([k1, k2], axis=1),
           what="the keys returned by a second update (all cached positions, no padding)",
           variants=variants("kv_variants", shape, ops, pick=lambda r: r[-1][0]),

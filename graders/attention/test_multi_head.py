@@ -4,6 +4,9 @@ Weights are written into the student's own arrays (``mha.assign``), so every com
 on known weights. No double jeopardy: an output equal to the contract's wiring around the
 student's *own* ScaledDotProductAttention passes here (its fault is counted in
 scaled_dot_product), with a note saying so.
+
+PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
+introspection of this file's code.
 """
 
 from __future__ import annotations
