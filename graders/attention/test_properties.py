@@ -150,8 +150,8 @@ def test_causal_mask_is_lower_triangular(student, tol, n):
 @EXAMPLES
 @given(inputs=qkv(), data=st.data())
 def test_weight_rows_sum_to_one(student, tol, inputs, data):
-    """Each query's weights are >= 0, zero where blocked and sum to 1 (rows with every key
-    blocked only need to be finite)."""
+    """Each query's weights are finite, >= 0, zero where blocked and sum to 1 (rows with
+    every key blocked only need to be finite)."""
     q, k, v = inputs
     mask = data.draw(hnp.arrays(bool, (q.shape[1], k.shape[1])), label="mask")
     _, weights = _pair(student.ScaledDotProductAttention(dropout=0.0).forward(
@@ -163,6 +163,21 @@ def test_weight_rows_sum_to_one(student, tol, inputs, data):
             f"attention weights should have shape {shape} (batch, seq_q, seq_k); got {w.shape}.",
             {"checked": "attention weights' shape", "expected_shape": list(shape),
              "actual_shape": list(w.shape)},
+        )
+    if not np.isfinite(w).all():
+        where = np.argwhere(~np.isfinite(w))[0]
+        all_blocked = not mask[where[1]].any()
+        raise CheckFailure(
+            f"attention weights contain {int((~np.isfinite(w)).sum())} NaN/inf entries, "
+            f"e.g. at {list(map(int, where))}"
+            + (", in a query row whose keys are all blocked. Such a row has no agreed "
+               "answer but must stay finite: fill blocked scores with a large negative "
+               "number (like -1e9) rather than -inf, and subtract each row's maximum "
+               "before exp (else every exp underflows to 0 and the row is 0/0)"
+               if all_blocked else "")
+            + ".",
+            {"checked": "attention weights are finite", "nonfinite": int((~np.isfinite(w)).sum()),
+             "all_keys_blocked": all_blocked},
         )
     open_rows = np.broadcast_to(mask.any(axis=-1), shape[:-1])
     blocked = ~mask & open_rows[..., None]
