@@ -127,6 +127,47 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- batch, export, dashboard
+def cmd_batch(args: argparse.Namespace) -> int:
+    from proctor.batch import run_batch
+
+    late_days = None if args.late_marker_days == "none" else float(args.late_marker_days)
+    summary = run_batch(
+        _assignment(args), Path(args.input), Path(args.out), workers=args.workers, scheduler=args.scheduler,
+        resume=args.resume, progress=not args.no_progress, isolation=args.isolation, format=args.format,
+        exports=[e for e in args.export.split(",") if e] if args.export else _default_exports(),
+        canvas_assignment_id=args.canvas_assignment_id,
+        moodle_worksheet=Path(args.moodle_worksheet) if args.moodle_worksheet else None,
+        late_marker_days=late_days, hidden_visibility=args.hidden_visibility)
+    print(summary.report())
+    return EXIT_CHECK_FAILED if summary.failed else EXIT_OK
+
+
+def _default_exports() -> list[str]:
+    from proctor.lms.outputs import EXPORTS
+
+    return list(EXPORTS)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from proctor.gradescope_export import export_gradescope
+
+    path = export_gradescope(_assignment(args), Path(args.out))
+    print(f"wrote {path}: upload it as the assignment's autograder on Gradescope")
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from proctor.dashboard import build_dashboard, load_results
+
+    results = load_results(Path(args.results))
+    if not results:
+        raise ProctorError(f"{args.results}: no result.json files found")
+    out = Path(args.out) if args.out else Path(args.results) / "dashboard.html"
+    print(f"dashboard: {build_dashboard(results, out)} ({len(results)} results)")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proctor", description="Grade ML-systems assignments in a sandbox, "
@@ -160,6 +201,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write feedback.html (default: beside SUBMISSION)")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+
+    p = add("batch", cmd_batch, "grade a whole class: an LMS export or a folder in, gradebooks and feedback out")
+    p.add_argument("assignment")
+    p.add_argument("input", metavar="INPUT", help="a Canvas/Moodle/Gradescope export, an nbgrader course's "
+                   "submitted/ tree, or a folder of files")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="a Dask scheduler address, tcp://HOST:PORT, to grade on a cluster")
+    p.add_argument("--resume", action="store_true", help="continue a batch in --out after an interruption")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
+    p.add_argument("--format", choices=("canvas", "moodle", "nbgrader", "gradescope", "directory"),
+                   help="the input's format (default: detected)")
+    p.add_argument("--export", help="comma-separated outputs (default: all): "
+                   "canvas,moodle,nbgrader,gradescope,dashboard,feedback")
+    p.add_argument("--canvas-assignment-id", help="the Canvas assignment id, for grades.csv's column")
+    p.add_argument("--moodle-worksheet", help="Moodle's downloaded grading worksheet CSV, to fill in")
+    p.add_argument("--late-marker-days", default="1", help="days charged for Canvas's 'late' marker, or 'none'")
+    p.add_argument("--hidden-visibility", default="after_published",
+                   choices=("after_published", "hidden", "after_due_date"),
+                   help="Gradescope visibility of hidden tests' results")
+
+    p = add("export", cmd_export, "package an assignment's autograder for an LMS (gradescope)")
+    p.add_argument("target", choices=("gradescope",))
+    p.add_argument("assignment")
+    p.add_argument("-o", "--out", default=".", help="where to write autograder.zip")
+
+    p = add("dashboard", cmd_dashboard, "build the class dashboard from a folder of result.json files")
+    p.add_argument("results", metavar="RESULTS_DIR")
+    p.add_argument("--out", help="the page to write (default: RESULTS_DIR/dashboard.html)")
 
     p = add("release", cmd_release, "build the student version of an assignment")
     p.add_argument("assignment")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +52,25 @@ class Result:
     load: dict[str, Any] = field(default_factory=dict)
     output: str = ""
     late: dict[str, Any] | None = None
+    #: Keys other tools added (batch grading's ``student``, ``submission_sha256``...).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        return {**data.pop("extra"), **data}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Result":
-        data = dict(data)
-        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
-        return cls(**data)
+        """Read a result back; keys this version does not know are kept in ``extra``."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        test_fields = {f.name for f in fields(TestResult)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["tests"] = [TestResult(**{k: v for k, v in t.items() if k in test_fields})
+                           for t in data.get("tests", [])]
+        return cls(**kwargs, extra={k: v for k, v in data.items() if k not in known})
 
     def write(self, out_dir: Path | str) -> Path:
         """Write ``result.json`` into ``out_dir`` atomically: never a half-written file."""
