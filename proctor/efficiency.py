@@ -395,5 +395,7 @@ def assert_within_factor(
         )
         if hint:
             message += f"\nHint: {hint}"
-        raise CheckFailure(message, {"checked": f"runtime of {what}", "runtime": entry}, hint)
+        raise CheckFailure(
+            message, {"checked": f"runtime of {what}", "runtime": {what: entry}}, hint
+        )
     return ratio

@@ -1,0 +1,119 @@
+"""Is every efficiency verdict stable under load? A verdict must never flip.
+
+Grades the efficiency task (graders/attention/test_efficiency.py alone) of the reference
+and of every correct-but-inefficient submission in tests/data/inefficient, N times each,
+while a busy-loop process keeps another core saturated, and prints per submission and
+test: how many runs passed, and the spread of the measured figure (fitted slope for growth
+tests, student/reference time ratio for runtime tests). Exits 1 if any verdict flipped.
+
+    python bench/efficiency_stability.py            # 20 runs each, one busy core
+    python bench/efficiency_stability.py --runs 5 --no-load
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from proctor.config import load_course  # noqa: E402
+from proctor.runner import grade_submission  # noqa: E402
+from proctor.sandbox.client import Sandbox  # noqa: E402
+
+SUBMISSIONS = [ROOT / "reference" / "attention.py",
+               *sorted((ROOT / "tests" / "data" / "inefficient").glob("*.py"))]
+
+
+def figure(test: dict[str, Any]) -> tuple[str, float] | None:
+    """The number behind a test's verdict: its fitted slope, or its time ratio."""
+    if test.get("efficiency"):
+        return "slope", float(test["efficiency"]["slope"])
+    runtime = (test.get("details") or {}).get("runtime")
+    if runtime:
+        return "ratio", float(next(iter(runtime.values()))["ratio"])
+    return None
+
+
+def busy_core() -> subprocess.Popen:
+    """A process that spins forever: the noisy neighbour."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--no-load", action="store_true", help="do not saturate a core")
+    args = parser.parse_args()
+
+    real = load_course(ROOT / "course.toml").assignments["attention"]
+    graders = Path(tempfile.mkdtemp(prefix="efficiency-bench-"))
+    shutil.copy(real.graders / "test_efficiency.py", graders / "test_efficiency.py")
+    assignment = dataclasses.replace(real, graders=graders)
+
+    load = None if args.no_load else busy_core()
+    box = Sandbox()
+    # (submission, test) -> list of (status, figure kind, figure value)
+    seen: dict[tuple[str, str], list[tuple[str, str, float | None]]] = defaultdict(list)
+    started = time.perf_counter()
+    try:
+        for run in range(args.runs):
+            for path in SUBMISSIONS:
+                result = grade_submission(assignment, path, sandbox=box).to_dict()
+                for test in result["tests"]:
+                    fig = figure(test)
+                    seen[(path.name, test["id"].split("::")[-1])].append(
+                        (test["status"], fig[0] if fig else "", fig[1] if fig else None))
+            print(f"run {run + 1}/{args.runs} done ({time.perf_counter() - started:.0f} s)",
+                  file=sys.stderr)
+    finally:
+        box.close()
+        if load is not None:
+            load.kill()
+            load.wait()
+        shutil.rmtree(graders, ignore_errors=True)
+
+    print(f"# efficiency verdicts over {args.runs} runs each, "
+          f"{'one core saturated by a busy loop' if load else 'no extra load'}, "
+          f"{os.cpu_count()} cores, {time.perf_counter() - started:.0f} s\n")
+    print(f"| {'submission':<18} | {'test':<46} | {'verdicts':<16} | {'figure':<6} "
+          f"| {'min':>7} | {'max':>7} |")
+    print(f"|{'-' * 20}|{'-' * 48}|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 9}|")
+    flipped = []
+    for (name, test), runs in seen.items():
+        passed = sum(status == "passed" for status, _, _ in runs)
+        statuses = sorted({status for status, _, _ in runs})
+        if len(statuses) > 1:
+            flipped.append((name, test))
+        n = len(runs)
+        if passed == n:
+            verdict = f"{n}/{n} pass"
+        elif statuses == ["failed"]:
+            verdict = f"{n}/{n} fail"
+        else:
+            verdict = f"{passed}/{n} pass FLIP"
+        values = [v for _, _, v in runs if v is not None]
+        kind = next((k for _, k, _ in runs if k), "")
+        low = f"{min(values):.3g}" if values else "-"
+        high = f"{max(values):.3g}" if values else "-"
+        print(f"| {name:<18} | {test:<46} | {verdict:<16} | {kind:<6} | {low:>7} | {high:>7} |")
+    print()
+    if flipped:
+        print("FLIPPED: " + ", ".join(f"{n}::{t}" for n, t in flipped))
+        return 1
+    print("No verdict flipped.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
