@@ -204,3 +204,81 @@ def test_every_cache_mistake_shows_on_two_slots_with_a_reset(rng: np.random.Gene
 
 def test_every_mask_mistake_shows(rng: np.random.Generator) -> None:
     assert distinct(V.causal_mask_variants(5), R.create_causal_mask(5).astype(float)) == []
+
+
+# ----------------------------------------------------------------------------- Checker
+
+
+def load_conftest() -> Any:
+    """The suites' conftest as a module (it is not importable by name)."""
+    import importlib.util
+
+    path = ROOT / "graders" / "attention" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("attention_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+class Record:
+    hint: str | None = None
+
+
+def checker() -> tuple[Any, Record]:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Tol:
+        rtol: float = 1e-4
+        atol: float = 1e-5
+
+    record = Record()
+    return load_conftest().Checker(Tol(), record), record
+
+
+def test_checker_accepts_an_alternative_and_records_its_note() -> None:
+    check, record = checker()
+    e = np.arange(6.0).reshape(3, 2)
+    check(e * 2, e, what="x", alternatives=[(lambda: e * 3, "no"), (lambda: e * 2, "other")])
+    assert record.hint == "other"
+
+
+def test_checker_fails_when_no_alternative_matches_or_one_raises() -> None:
+    from proctor.asserts import CheckFailure
+
+    check, record = checker()
+    e = np.arange(6.0).reshape(3, 2)
+
+    def broken() -> np.ndarray:
+        raise RuntimeError("student code crashed")
+
+    with pytest.raises(CheckFailure):
+        check(e * 2, e, what="x", alternatives=[(broken, "never"), (lambda: e * 3, "no")])
+    assert record.hint is None
+
+
+def test_checker_rowwise_takes_each_row_from_expected_or_an_alternative() -> None:
+    from proctor.asserts import CheckFailure
+
+    check, record = checker()
+    e = np.zeros((3, 2))
+    alt_a, alt_b = e.copy(), e.copy()
+    alt_a[1] = 1.0
+    alt_b[2] = 2.0
+    actual = e.copy()
+    actual[1], actual[2] = 1.0, 2.0
+    with pytest.raises(CheckFailure):  # whole-array: neither alternative matches alone
+        check(actual, e, what="x", alternatives=[(lambda: alt_a, "a"), (lambda: alt_b, "b")])
+    check(actual, e, what="x", rowwise=True,
+          alternatives=[(lambda: alt_a, "a"), (lambda: alt_b, "b")])
+    assert record.hint == "a b"
+
+
+def test_checker_raises_check_gives_a_plain_failure() -> None:
+    from proctor.asserts import CheckFailure
+
+    check, _ = checker()
+    check.raises(ValueError, lambda: int("x"), what="int('x')")
+    with pytest.raises(CheckFailure, match="should raise ValueError, but it returned normally"):
+        check.raises(ValueError, lambda: 1, what="a call", hint="raise it")
