@@ -27,6 +27,7 @@ from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, Stud
 HIDDEN, PUBLIC = "hidden", "public"
 _PROFILE = "proctor"
 settings.register_profile(_PROFILE, derandomize=True, deadline=None, database=None, print_blob=False, max_examples=25,
+                          report_multiple_bugs=False,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                  HealthCheck.filter_too_much,
                                                                  HealthCheck.function_scoped_fixture])
@@ -216,9 +217,11 @@ class ProctorPlugin:
             if exc.student_traceback:
                 outcome.details = {"traceback": exc.student_traceback}
             outcome.hint = _error_hint(exc)
-        elif isinstance(exc, AssertionError):
+        elif isinstance(exc, (AssertionError, pytest.fail.Exception)):
+            # pytest.fail.Exception: pytest.raises(...) that did not raise, or pytest.fail().
             outcome.status = "failed"
-            outcome.message = str(exc) if public or hasattr(exc, "details") else _first_line(exc)
+            text = getattr(exc, "summary", None) or str(getattr(exc, "msg", None) or exc)
+            outcome.message = text if public or hasattr(exc, "details") else _first_line(exc)
             outcome.details = getattr(exc, "details", None)
             outcome.hint = getattr(exc, "hint", None)
             if public:
@@ -247,7 +250,7 @@ class ProctorPlugin:
             o.efficiency = o.efficiency or rec.efficiency
             if rec.details:
                 o.details = {**rec.details, **(o.details or {})}
-            if o.status != "passed" and o.hint is None:
+            if o.hint is None:  # on a passing test: a note, e.g. which part holds a fault
                 o.hint = rec.hint
             done.append(o)
         return done

@@ -97,6 +97,14 @@ def test_values_cross_as_copies(probe):
     assert np.array_equal(out, np.zeros((2, 3)))
 
 
+def test_call_checking_inputs_reports_in_place_changes(probe):
+    _, student = probe
+    out, modified = student.call_checking_inputs("mutate", np.ones(3))
+    assert modified == ["argument 1"] and np.array_equal(out, np.zeros(3))
+    out, modified = student.call_checking_inputs("echo", x=np.ones(2))
+    assert modified == [] and np.array_equal(out, np.ones(2))
+
+
 def test_dtypes_and_shapes_roundtrip(probe):
     _, student = probe
     for value in (np.arange(5, dtype=np.int32), np.ones((2, 0, 3)), np.array(True), np.float32(2.5),

@@ -205,6 +205,12 @@ class StudentModule:
         call.__name__ = name
         return call
 
+    def call_checking_inputs(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+        """Call ``name`` and also return which array arguments it modified in place,
+        e.g. ``["argument 1"]`` (the sandbox holds copies, so this is the only way to see)."""
+        return tuple(self._session.request({"op": "call", "target": None, "name": name, "check_inputs": True},
+                                           _call_payload(args, kwargs)))
+
     def has(self, name: str) -> bool:
         """Whether the submission defines ``name`` at top level."""
         return bool(self._session.request({"op": "has", "name": name}))
@@ -251,6 +257,12 @@ class RemoteObject:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(None, *args, **kwargs)
+
+    def call_checking_inputs(self, name: str | None, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+        """Call method ``name`` (None: the object itself) and also return which array
+        arguments it modified in place."""
+        return tuple(self._session.request(
+            {"op": "call", "target": self._target(), "name": name, "check_inputs": True}, _call_payload(args, kwargs)))
 
     def assign(self, name: str, value: Any) -> None:
         """Write ``value`` into the existing array attribute ``name`` in place."""
