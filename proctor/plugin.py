@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from proctor.golden import GoldenCases
 from proctor.sandbox.client import SandboxCrashed, SandboxTimeout
@@ -125,6 +125,8 @@ class ProctorPlugin:
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
+        for item in items:
+            _trim_hypothesis_phases(item)
         for item in items:
             nodeid = item.nodeid
             self.order.append(nodeid)
@@ -254,6 +256,23 @@ class ProctorPlugin:
                 o.hint = rec.hint
             done.append(o)
         return done
+
+
+def _trim_hypothesis_phases(item: pytest.Item) -> None:
+    """Run only the hypothesis phases whose results reach the student.
+
+    The explain phase's notes are never shown, and hidden tests never show their
+    counterexample, so shrinking one would cost seconds on every buggy submission for
+    nothing. Generation is unchanged, so the verdict is the same either way.
+    """
+    fn = getattr(item, "obj", None)
+    current = getattr(fn, "_hypothesis_internal_use_settings", None)
+    if current is None:
+        return
+    unused = {Phase.explain} | ({Phase.shrink} if _marker_arg(item, "visibility", HIDDEN) != PUBLIC else set())
+    phases = tuple(p for p in current.phases if p not in unused)
+    if phases != tuple(current.phases):
+        fn._hypothesis_internal_use_settings = settings(current, phases=phases)
 
 
 def _first_line(exc: BaseException) -> str:
