@@ -251,7 +251,7 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
                                   moodle_template=template)
     summary.outputs = {name: str(path) for name, path in written.items()}
     summary.duration_s = round(time.monotonic() - started, 3)
-    from proctor.lms.atomic import write_json
+    from proctor.atomic import write_json
 
     write_json(out / SUMMARY, summary.to_dict())
     return summary

@@ -85,9 +85,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def write_outputs(result: dict[str, Any], out_dir: Path) -> Path:
     """Write result.json and feedback.html into ``out_dir``; return the page's path."""
     from proctor.feedback import write_feedback
-    from proctor.result import write_json_atomic
+    from proctor.atomic import write_json
 
-    write_json_atomic(out_dir / "result.json", result)
+    write_json(out_dir / "result.json", result)
     return write_feedback(result, out_dir)
 
 

@@ -23,12 +23,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import proctor
+from proctor.atomic import write_text
 from proctor.feedback import svg
 from proctor.feedback.render import (
     fraction,
     make_environment,
     status_view,
-    write_atomic,
 )
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ def build_dashboard(
     context = dashboard_context(results, out_path.parent, feedback_links)
     env = make_environment(template_dir)
     html = env.get_template("dashboard.html.j2").render(title=title, **context)
-    return write_atomic(out_path, html)
+    return write_text(out_path, html)
 
 
 __all__ = ["build_dashboard", "dashboard_context", "load_results"]

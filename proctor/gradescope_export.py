@@ -192,7 +192,7 @@ def _failure(message: str) -> dict[str, Any]:
 
 def run_autograder(root: Path | None = None) -> dict[str, Any]:
     """Grade ``root/submission`` and write ``root/results/results.json``; return it."""
-    from proctor.lms.atomic import write_json
+    from proctor.atomic import write_json
 
     root = Path(root or os.environ.get(ROOT_ENV, "/autograder"))
     results_path = root / "results" / "results.json"

@@ -302,8 +302,23 @@ def _error_hint(exc: StudentError) -> str:
 
 
 def import_reference(assignment: Any) -> Any:
-    """Import the assignment's reference module on the trusted side."""
-    root = str(assignment.course_root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    """Import the assignment's reference module on the trusted side.
+
+    Courses name their packages alike (``reference``), so a package of that name loaded
+    from another course's directory is forgotten first, with its submodules.
+    """
+    root = Path(assignment.course_root).resolve()
+    top = assignment.reference.split(".")[0]
+    loaded = sys.modules.get(top)
+    if loaded is not None and not _loaded_from(loaded, root):
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+    sys.path.insert(0, str(root))
     return importlib.import_module(assignment.reference)
+
+
+def _loaded_from(module: Any, root: Path) -> bool:
+    locations = list(getattr(module, "__path__", []) or []) + [getattr(module, "__file__", None) or ""]
+    return any(loc and Path(loc).resolve().is_relative_to(root) for loc in locations)

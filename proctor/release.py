@@ -32,7 +32,6 @@ golden cases, manifest: see :mod:`proctor.checks`) is owned by release and rewri
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +40,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 
+from proctor.atomic import write_text
 from proctor.checks import write_checks
 from proctor.errors import ProctorError
 
@@ -269,13 +269,6 @@ def _requirements() -> str:
     return "".join(f"{name}\n" for name in REQUIREMENTS)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, path)
-
-
 def _previous_release(out_dir: Path) -> list[str]:
     """File names listed by the last release's manifest (plain names only, for safety)."""
     manifest = out_dir / MANIFEST
@@ -325,7 +318,7 @@ def release_assignment(assignment: AssignmentLike, out_dir: Path | None = None) 
         (out / stale).unlink(missing_ok=True)
     written = []
     for name, text in sorted(files.items()):
-        _write_atomic(out / name, text)
+        write_text(out / name, text)
         written.append(out / name)
     # The public local checks: public suites, golden cases and their manifest.
     written += write_checks(assignment, out)

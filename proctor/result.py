@@ -7,11 +7,11 @@ Everything in it is computed on the trusted side. Apart from the timing field
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from proctor.atomic import write_json
 
 STATUSES = ("passed", "failed", "error", "timeout")
 TIMING_FIELDS = ("duration_s",)
@@ -74,24 +74,7 @@ class Result:
 
     def write(self, out_dir: Path | str) -> Path:
         """Write ``result.json`` into ``out_dir`` atomically: never a half-written file."""
-        return write_json_atomic(Path(out_dir) / "result.json", self.to_dict())
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON to a temporary file beside ``path``, fsync it, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        return write_json(Path(out_dir) / "result.json", self.to_dict())
 
 
 def without_timing(data: dict[str, Any]) -> dict[str, Any]:

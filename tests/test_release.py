@@ -8,10 +8,10 @@ instructor's notebook is a working solution that passes its own tests.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import re
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import nbformat
@@ -36,14 +36,11 @@ TASKS = ["causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_
 
 
 def attention_assignment(release_dir: Path = TEMPLATE) -> Any:
-    """The attention assignment as release sees it (only these four fields are read)."""
-    return SimpleNamespace(
-        id="attention",
-        title="Attention (TinyTorch Module 13)",
-        notebook=SOURCE,
-        release_dir=release_dir,
-        course_root=ROOT,
-    )
+    """The attention assignment from course.toml, releasing into ``release_dir``."""
+    from proctor.config import load_course
+
+    assignment = load_course(ROOT / "course.toml", check_tasks=False).assignment("attention")
+    return dataclasses.replace(assignment, release_dir=release_dir)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +53,8 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("release")
     # out_dir wins over release_dir, so this never touches the committed template.
     paths = release_assignment(attention_assignment(), out_dir=out)
-    assert all(p.parent == out for p in paths)
-    return {p.name: p.read_bytes() for p in paths}
+    assert all(p.is_relative_to(out) for p in paths)
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in paths}
 
 
 @pytest.fixture(scope="module")
@@ -97,20 +94,23 @@ def test_committed_template_is_current(released: dict[str, bytes]) -> None:
         committed = TEMPLATE / name
         assert committed.is_file(), f"{committed} missing: run the release and commit it"
         assert committed.read_bytes() == data, f"{committed} is stale: re-run the release"
-    # Nothing else release-shaped lies around (a folder another tool owns is fine).
-    committed_files = {p.name for p in TEMPLATE.iterdir() if p.is_file()}
+    # Nothing else lies around: every file in the template is one release writes.
+    committed_files = {p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts}
     assert committed_files == set(released)
 
 
 def test_two_releases_are_byte_identical(tmp_path: Path, released: dict[str, bytes]) -> None:
     paths = release_assignment(attention_assignment(tmp_path))
-    assert {p.name: p.read_bytes() for p in paths} == released
+    assert {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in paths} == released
     again = release_assignment(attention_assignment(tmp_path))
-    assert {p.name: p.read_bytes() for p in again} == released
+    assert {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in again} == released
 
 
 def test_release_writes_the_student_files(released: dict[str, bytes]) -> None:
-    assert set(released) == {"attention.ipynb", "README.md", "requirements.txt", MANIFEST}
+    top_level = {name for name in released if "/" not in name}
+    assert top_level == {"attention.ipynb", "README.md", "requirements.txt", MANIFEST}
+    assert "checks/manifest.json" in released  # the public local checks (tests/test_check.py)
     readme = released["README.md"].decode()
     assert "## Checking your work locally" in readme
     assert "proctor check attention.ipynb" in readme
@@ -139,12 +139,12 @@ def test_release_removes_only_its_own_stale_files(tmp_path: Path) -> None:
 
 def test_release_defaults_to_the_assignments_release_dir(tmp_path: Path) -> None:
     paths = release_assignment(attention_assignment(tmp_path / "deep" / "dir"))
-    assert {p.parent for p in paths} == {tmp_path / "deep" / "dir"}
+    assert all(p.is_relative_to(tmp_path / "deep" / "dir") for p in paths)
+    assert (tmp_path / "deep" / "dir" / "attention.ipynb") in paths
 
 
 def test_missing_source_is_a_readable_error(tmp_path: Path) -> None:
-    assignment = attention_assignment(tmp_path)
-    assignment.notebook = tmp_path / "nope.ipynb"
+    assignment = dataclasses.replace(attention_assignment(tmp_path), notebook=tmp_path / "nope.ipynb")
     with pytest.raises(ReleaseError, match="not found"):
         release_assignment(assignment)
 
@@ -361,4 +361,5 @@ def test_release_from_course_toml_matches_the_template(tmp_path: Path) -> None:
     assert Path(assignment.notebook).resolve() == SOURCE
     assert Path(assignment.release_dir).resolve() == TEMPLATE
     for path in release_assignment(assignment, out_dir=tmp_path):
-        assert path.read_bytes() == (TEMPLATE / path.name).read_bytes(), f"{path.name} differs"
+        name = path.relative_to(tmp_path)
+        assert path.read_bytes() == (TEMPLATE / name).read_bytes(), f"{name} differs"

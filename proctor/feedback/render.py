@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 import proctor
+
+from proctor.atomic import write_text
 
 from . import svg
 
@@ -405,27 +405,11 @@ def render_feedback(result: dict, *, template_dir: Path | None = None,
     return env.get_template("feedback.html.j2").render(**context)
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write text to path via a temp file in the same directory + os.replace, so a reader
-    (a web server, the LMS upload) never sees a half-written page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the page is meant to be served/shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_feedback(result: dict, out_dir: Path, template_dir: Path | None = None, *,
                    hidden_plots: bool = True) -> Path:
     """Render and write ``out_dir/feedback.html`` atomically; returns its path."""
     html = render_feedback(result, template_dir=template_dir, hidden_plots=hidden_plots)
-    return write_atomic(Path(out_dir) / "feedback.html", html)
+    return write_text(Path(out_dir) / "feedback.html", html)
 
 
 __all__ = [

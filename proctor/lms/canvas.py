@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from proctor.lms.archive import Member
-from proctor.lms.atomic import atomic_open
+from proctor.atomic import atomic_open
 from proctor.lms.entry import Candidate, StudentFiles
 from proctor.lms.tree import add_candidate
 

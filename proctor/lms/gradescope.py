@@ -151,6 +151,6 @@ def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_publ
 
 
 def write_results(result: dict[str, Any], path: Path, **kwargs: Any) -> Path:
-    from proctor.lms.atomic import write_json
+    from proctor.atomic import write_json
 
     return write_json(path, results_json(result, **kwargs))

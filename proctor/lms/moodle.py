@@ -25,7 +25,7 @@ from typing import Any
 from dateutil import parser as dateparser
 
 from proctor.lms.archive import Member
-from proctor.lms.atomic import atomic_open
+from proctor.atomic import atomic_open
 from proctor.lms.entry import Candidate, StudentFiles
 from proctor.lms.tree import add_candidate
 

@@ -13,13 +13,12 @@ import csv
 import json
 
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from proctor import __version__
 from proctor.lms import canvas, gradescope, moodle, nbgrader_tree
-from proctor.lms.atomic import atomic_open, write_json
+from proctor.atomic import atomic_open, write_json
 from proctor.lms.entry import SubmissionEntry
 
 __all__ = ["EXPORTS", "annotate", "error_result", "write_class_outputs", "write_student"]

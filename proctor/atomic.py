@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader (or a resumed batch after ``kill -9``) sees the old file or
+"""Atomic file writes, used for every file proctor writes: a reader (or a resumed batch after ``kill -9``) sees the old file or
 the new one, never half of one. Write to a temp file in the same directory, fsync, rename."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results and pages are meant to be shared
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
