@@ -3,7 +3,10 @@
 ``proctor release`` writes ``checks/`` beside the student notebook:
 
 * ``checks/public/``: a copy of ``graders/<id>/public/`` (public tests only; they may not
-  use the reference, which the plugin enforces);
+  use the reference, which the plugin enforces), and beside it the suite's shared helpers,
+  ``graders/<id>/conftest.py`` and ``graders/<id>/_*.py``, which public tests may use (so
+  suite authors keep nothing secret there; hidden tests live in ``test_*.py`` files and
+  golden cases in ``golden_cases.py``, which never ship);
 * ``checks/golden/``: golden cases computed from the reference (:mod:`proctor.golden`);
 * ``checks/manifest.json``: what the engine needs to grade like the official run does:
   points, the whole suite's task weights, tolerances, seed and limits.
@@ -55,6 +58,15 @@ class CheckAssignment:
         return self.graders / "golden"
 
 
+def shipped_files(graders: Path) -> list[Path]:
+    """The suite files students receive: ``public/**`` and the top-level shared helpers."""
+    public = graders / PUBLIC_DIR
+    files = [p for p in public.rglob("*") if p.is_file()] if public.is_dir() else []
+    files += [graders / "conftest.py"] if (graders / "conftest.py").is_file() else []
+    files += [p for p in graders.glob("_*.py") if p.is_file()]
+    return sorted(p for p in files if p.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in p.parts)
+
+
 def _manifest(assignment: Any) -> dict[str, Any]:
     from proctor.runner import collect
 
@@ -75,13 +87,11 @@ def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
     if checks.exists():
         shutil.rmtree(checks)  # release owns this folder: nothing stale may survive
     written = []
-    public = Path(assignment.graders) / PUBLIC_DIR
-    for src in sorted(public.rglob("*")) if public.is_dir() else []:
-        if src.is_file() and src.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in src.parts:
-            dst = checks / PUBLIC_DIR / src.relative_to(public)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_bytes(src.read_bytes())
-            written.append(dst)
+    for src in shipped_files(Path(assignment.graders)):
+        dst = checks / src.relative_to(assignment.graders)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(src.read_bytes())
+        written.append(dst)
     written += write_cases(assignment.graders, import_reference(assignment), checks / "golden")
     manifest = checks / MANIFEST
     checks.mkdir(parents=True, exist_ok=True)
