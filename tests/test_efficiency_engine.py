@@ -3,6 +3,10 @@ conservative time rules), and end to end: the reference keeps every efficiency p
 each correct-but-inefficient submission in tests/data/inefficient loses efficiency points
 only, in the test that names its inefficiency.
 
+(Not named tests/test_efficiency.py: pytest's importlib mode reuses any module already in
+sys.modules under the same name, so a grading run inside this test process would collect
+this file instead of graders/attention/test_efficiency.py.)
+
 No test here depends on how fast this machine is: synthetic series are numbers, and the
 end-to-end checks use verdicts whose margins the bench (bench/efficiency_stability.py)
 shows to be far wider than the noise.
@@ -249,8 +253,8 @@ def efficiency_failures(result: dict) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Grade the reference and every inefficient submission once, with ``proctor grade``
-    in a child process: grading inside this pytest process would import the suite's
-    ``test_efficiency`` module under the same name as this file."""
+    in a child process (as an instructor would), so no module this pytest process has
+    imported can stand in for a suite module of the same name."""
     out = tmp_path_factory.mktemp("graded")
     paths = [ROOT / "reference" / "attention.py", *sorted(INEFFICIENT.glob("*.py"))]
     subprocess.run(
