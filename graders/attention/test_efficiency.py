@@ -8,8 +8,9 @@ only used with wide margins (see ``proctor.efficiency``). No test here has a wal
 limit.
 
 Sizes are kept small (embed_dim 16, two heads) so the whole task takes a few seconds, and
-the cached lengths large enough (128..2048) that per-position costs dominate the few KiB
-any Python call allocates.
+the cached lengths large enough (128..2048, 4096 for time) that per-position costs
+dominate the few KiB any Python call allocates. bench/efficiency_stability.py shows how far
+every verdict sits from its threshold.
 """
 
 from __future__ import annotations
@@ -135,8 +136,10 @@ def _reference_decode_times(
 
 @pytest.mark.points(2)
 def test_decode_step_grows_linearly(student, reference, rng, record):
-    """Peak memory of one decode step over cached lengths 128..2048: linear, and far below
-    even a boolean T x T mask at the largest length."""
+    """One decode step's memory grows linearly with the cached length.
+
+    Peak memory over cached lengths 128..2048: slope <= 1.3, and at 2048 below even a
+    boolean T x T mask."""
     weights = _weights(rng)
     mha = _student_mha(student, weights)
     longest = CACHED_LENGTHS[-1]
@@ -186,8 +189,9 @@ def test_cache_update_does_not_copy(student, rng, record):
 
 
 def test_decode_reads_keys_and_values_from_cache(student, rng, tol):
-    """A decode step must use the keys and values the cache holds, not recompute them:
-    two caches filled with the same prompt, one of them with its stored keys and values
+    """A decode step reads earlier keys and values from the cache, not recomputing them.
+
+    Two caches filled with the same prompt, one of them with its stored keys and values
     then replaced in place, must give different outputs for the same next token. (A step
     that ignores earlier positions altogether is left to the cached_attention tests.)
 
@@ -232,8 +236,10 @@ def test_decode_reads_keys_and_values_from_cache(student, rng, tol):
 
 
 def test_attention_grows_at_most_quadratically(student, rng, record):
-    """Peak memory of ScaledDotProductAttention.forward over seq 32..512: at most the
-    quadratic that the (seq_q, seq_k) weights need."""
+    """Attention's memory grows no faster than quadratically in the sequence length.
+
+    Peak memory of ScaledDotProductAttention.forward over seq 32..512: slope <= 2.3, the
+    quadratic that the (seq_q, seq_k) weights need plus room."""
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
     d = 8
 
@@ -250,8 +256,10 @@ def test_attention_grows_at_most_quadratically(student, rng, record):
 
 
 def test_decode_step_runtime_near_reference(student, reference, rng, record):
-    """One decode step at cached length 4096 takes at most 25x the reference's time
-    (catches Python loops over cached positions, whose memory looks linear)."""
+    """One decode step takes at most 25x the reference's time.
+
+    At cached length 4096; catches Python loops over cached positions, whose memory looks
+    linear."""
     weights = _weights(rng)
     mha = _student_mha(student, weights)
     length = RUNTIME_LENGTH
@@ -269,9 +277,10 @@ def test_decode_step_runtime_near_reference(student, reference, rng, record):
 
 
 def test_attention_runtime_near_reference(student, reference, rng, record):
-    """ScaledDotProductAttention.forward on (1, 128, 16) takes at most 25x the reference's
-    time (catches loops over pairs of positions). Small enough that BLAS stays on one
-    thread on both sides."""
+    """Attention takes at most 25x the reference's time.
+
+    ScaledDotProductAttention.forward on (1, 128, 16); catches loops over pairs of
+    positions. Small enough that BLAS stays on one thread on both sides."""
     q, k, v = (rng.standard_normal((1, 128, 16)) for _ in range(3))
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
     ref = reference.ScaledDotProductAttention(dropout=0.0)

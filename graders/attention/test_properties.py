@@ -136,7 +136,7 @@ def _mha(student: Any, setup: dict[str, Any]) -> Any:
 @EXAMPLES
 @given(n=st.integers(1, 9))
 def test_causal_mask_is_lower_triangular(student, tol, n):
-    """Entry [i, j] allows attending exactly when j <= i."""
+    """The causal mask lets query i attend to key j exactly when j <= i."""
     mask = _floats(student.create_causal_mask(n))
     assert_close(mask != 0, _causal(n), tol=tol,
                  what=f"create_causal_mask({n}) read as allowed (nonzero) / blocked (zero)",
@@ -150,8 +150,9 @@ def test_causal_mask_is_lower_triangular(student, tol, n):
 @EXAMPLES
 @given(inputs=qkv(), data=st.data())
 def test_weight_rows_sum_to_one(student, tol, inputs, data):
-    """Each query's weights are finite, >= 0, zero where blocked and sum to 1 (rows with
-    every key blocked only need to be finite)."""
+    """Attention weights are finite, non-negative, zero where blocked, rows sum to 1.
+
+    Rows whose keys are all blocked only need to be finite."""
     q, k, v = inputs
     mask = data.draw(hnp.arrays(bool, (q.shape[1], k.shape[1])), label="mask")
     _, weights = _pair(student.ScaledDotProductAttention(dropout=0.0).forward(
@@ -196,8 +197,10 @@ def test_weight_rows_sum_to_one(student, tol, inputs, data):
 @EXAMPLES
 @given(inputs=qkv(self_attention=True), data=st.data())
 def test_causal_outputs_ignore_future_tokens(student, tol, inputs, data):
-    """With a causal mask, changing the keys and values after position p leaves the outputs
-    at positions 0..p unchanged."""
+    """Causal outputs do not depend on later keys and values.
+
+    With a causal mask, changing keys and values after position p leaves outputs 0..p
+    unchanged."""
     q, k, v = inputs
     seq = q.shape[1]
     p = data.draw(st.integers(0, seq - 1), label="p")
@@ -289,7 +292,9 @@ def test_one_head_is_single_head_attention(student, tol, setup):
 @EXAMPLES
 @given(setup=mha_setup(), data=st.data())
 def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup, data):
-    """Causal self-attention: changing tokens after position p leaves outputs 0..p alone."""
+    """Causal multi-head outputs do not depend on later tokens.
+
+    Changing tokens after position p leaves outputs 0..p alone."""
     x = setup["x"]
     seq = x.shape[1]
     p = data.draw(st.integers(0, seq - 1), label="p")
@@ -310,8 +315,9 @@ def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup, data):
 @EXAMPLES
 @given(plan=appends())
 def test_cache_returns_exactly_what_was_appended(student, tol, plan):
-    """After each update the slot holds every appended key/value in order, nothing else,
-    and the other slot is left alone."""
+    """The cache returns exactly what was appended, and leaves the other slot alone.
+
+    After each update the slot's keys/values are every appended one in order, no more."""
     heads, head_dim, slot = plan["num_heads"], plan["head_dim"], plan["slot"]
     total = sum(k.shape[1] for k, _ in plan["chunks"])
     cache = student.KVCache(2, total, heads, head_dim)
