@@ -2,7 +2,7 @@
 slot already holds and returns them, so one update costs memory linear in the cached
 length instead of constant.
 
-Everything else is the course reference's code. Used by tests/test_efficiency.py and
+Everything else is the course reference's code. Used by tests/test_efficiency_engine.py and
 bench/efficiency_stability.py: it must get full marks on every task but `efficiency`.
 """
 

@@ -2,7 +2,7 @@
 (float64) and slices out the new rows, so one step costs memory and time quadratic in the
 cached length.
 
-Everything else is the course reference's code. Used by tests/test_efficiency.py and
+Everything else is the course reference's code. Used by tests/test_efficiency_engine.py and
 bench/efficiency_stability.py: it must get full marks on every task but `efficiency`.
 """
 

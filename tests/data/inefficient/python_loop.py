@@ -2,7 +2,7 @@
 position (for the scores and for the weighted sum of values). Its memory grows linearly,
 but it is tens of times slower than a vectorised step.
 
-Everything else is the course reference's code. Used by tests/test_efficiency.py and
+Everything else is the course reference's code. Used by tests/test_efficiency_engine.py and
 bench/efficiency_stability.py: it must get full marks on every task but `efficiency`.
 """
 

@@ -1,7 +1,7 @@
 """Correct but inefficient submission: every decode step projects the whole sequence's
 inputs to keys and values again instead of reading them from the KV cache.
 
-Everything else is the course reference's code. Used by tests/test_efficiency.py and
+Everything else is the course reference's code. Used by tests/test_efficiency_engine.py and
 bench/efficiency_stability.py: it must get full marks on every task but `efficiency`.
 """
 
