@@ -13,6 +13,21 @@ DATA = Path(__file__).resolve().parent / "data"
 MINICOURSE = DATA / "minicourse"
 
 
+def load_tiny_course():
+    """tests/data/lms/tiny_course.py, the course builder of the batch and export tests,
+    loaded by path (independent of pytest's import mode), once."""
+    import importlib.util
+    import sys
+
+    name = "proctor_tests_tiny_course"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, DATA / "lms" / "tiny_course.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def isolation_levels() -> list:
     """Every isolation level, skipped where this machine cannot provide it."""
     return [pytest.param(level, marks=pytest.mark.skipif(not isolation.available(level),

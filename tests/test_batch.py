@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import load_tiny_course
 
 from proctor.batch import JOURNAL, run_batch
 from proctor.config import load_course
@@ -25,18 +26,7 @@ from proctor.errors import ProctorError
 pytestmark = pytest.mark.slow
 
 
-def _load_tiny_course():
-    """tests/data/lms/tiny_course.py, loaded by path (independent of pytest's import mode)."""
-    import importlib.util
-
-    path = Path(__file__).parent / "data" / "lms" / "tiny_course.py"
-    spec = importlib.util.spec_from_file_location("proctor_tests_tiny_course", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tiny = _load_tiny_course()
+tiny = load_tiny_course()
 CORRECT, BUGGY = tiny.CORRECT, tiny.BUGGY
 make_course, make_submissions, journal_lines = (tiny.make_course, tiny.make_submissions,
                                                 tiny.journal_lines)

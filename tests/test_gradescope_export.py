@@ -13,23 +13,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import load_tiny_course
 
 from proctor.config import load_course
 from proctor.gradescope_export import ROOT_ENV, export_gradescope
 
-
-def _load_tiny_course():
-    """tests/data/lms/tiny_course.py, loaded by path (independent of pytest's import mode)."""
-    import importlib.util
-
-    path = Path(__file__).parent / "data" / "lms" / "tiny_course.py"
-    spec = importlib.util.spec_from_file_location("proctor_tests_tiny_course", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tiny = _load_tiny_course()
+tiny = load_tiny_course()
 make_course, BUGGY, CORRECT = tiny.make_course, tiny.BUGGY, tiny.CORRECT
 
 pytestmark = pytest.mark.slow
