@@ -73,3 +73,13 @@ def test_missing_checks_folder_is_a_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert "no local checks" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_minicourse_release_is_current(minimath, tmp_path):
+    """The committed release of the engine's test course is what `proctor release` makes."""
+    from proctor.release import release_assignment
+
+    fresh = {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in release_assignment(minimath, tmp_path)}
+    committed = {p.relative_to(minimath.release_dir).as_posix(): p.read_bytes()
+                 for p in minimath.release_dir.rglob("*") if p.is_file()}
+    assert fresh == committed
