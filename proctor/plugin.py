@@ -310,7 +310,7 @@ def import_reference(assignment: Any) -> Any:
     root = Path(assignment.course_root).resolve()
     top = assignment.reference.split(".")[0]
     loaded = sys.modules.get(top)
-    if loaded is not None and not _loaded_from(loaded, root):
+    if loaded is not None and not _loaded_from(loaded, root / top):
         for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
             del sys.modules[name]
     if str(root) in sys.path:
@@ -319,6 +319,9 @@ def import_reference(assignment: Any) -> Any:
     return importlib.import_module(assignment.reference)
 
 
-def _loaded_from(module: Any, root: Path) -> bool:
+def _loaded_from(module: Any, where: Path) -> bool:
+    """Was ``module`` loaded from ``where`` (a package directory, or ``where``.py)? Not merely
+    from below the course root: another course may live inside it (a test course)."""
     locations = list(getattr(module, "__path__", []) or []) + [getattr(module, "__file__", None) or ""]
-    return any(loc and Path(loc).resolve().is_relative_to(root) for loc in locations)
+    return any(loc and Path(loc).resolve() in (where, where.with_suffix(".py"), where / "__init__.py")
+               for loc in locations)
