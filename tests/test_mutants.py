@@ -25,7 +25,8 @@ from proctor.sandbox.client import Sandbox
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "tests" / "mutants"
 SUITES = ("test_causal_mask.py", "test_scaled_dot_product.py", "test_multi_head.py",
-          "test_kv_cache.py", "test_cached_attention.py", "conftest.py", "_inputs.py")
+          "test_kv_cache.py", "test_cached_attention.py", "conftest.py", "_inputs.py",
+          "_decoding.py", "public")  # public/: their public tests (golden cases: the template's)
 TASKS = ("causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_attention")
 HEADER = re.compile(r"^# expect: task=(?P<tasks>[\w,]+) hint~=(?P<keyword>.+)$", re.M)
 
@@ -49,7 +50,10 @@ def assignment(tmp_path_factory: pytest.TempPathFactory) -> Any:
     real = load_course(ROOT / "course.toml").assignments["attention"]
     graders = tmp_path_factory.mktemp("graders")
     for name in SUITES:
-        shutil.copy(real.graders / name, graders / name)
+        if (real.graders / name).is_dir():
+            shutil.copytree(real.graders / name, graders / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(real.graders / name, graders / name)
     return dataclasses.replace(real, graders=graders)
 
 

@@ -206,7 +206,8 @@ def distinctive_reference_lines() -> set[str]:
     """Lines of reference/*.py of 30+ characters that are not the contract's API.
 
     Signatures (def/class headers, including multi-line parameter lists) and plain
-    ``self.x = x`` stores are dictated by the contract, so every implementation shares them.
+    ``self.x = x`` stores are dictated by the contract, so every implementation shares them;
+    imports (``from __future__ import annotations``) are in every shipped helper too.
     """
     lines: set[str] = set()
     for path in sorted(REFERENCE_DIR.glob("*.py")):
@@ -215,6 +216,8 @@ def distinctive_reference_lines() -> set[str]:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
                 api_lines.update(range(node.lineno, node.body[0].lineno))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                api_lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
         for number, line in enumerate(text.splitlines(), start=1):
             stripped = line.strip()
             if len(stripped) < 30 or number in api_lines:

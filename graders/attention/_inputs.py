@@ -31,6 +31,7 @@ CACHE_IS_THE_FAULT = (
     "Your decoding step is right given what your KVCache.update returns; the difference from "
     "the reference comes from your KVCache (its own tests count it)."
 )
+MASK_AXES = ("query", "key")
 SDPA_AXES = ("batch", "seq_q", "d_v")
 WEIGHT_AXES = ("batch", "seq_q", "seq_k")
 MHA_AXES = ("batch", "seq_q", "embed_dim")
@@ -49,19 +50,6 @@ def qkv(
     k = rng.standard_normal((batch, seq_k, d_k)) * scale
     v = rng.standard_normal((batch, seq_k, d_v))
     return q, k, v
-
-
-def large_score_qkv(
-    rng: np.random.Generator, batch: int, seq_q: int, seq_k: int, d_k: int, d_v: int,
-    peak: float = 900.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs whose scaled scores reach about ``peak`` (in the hundreds), so a softmax that
-    does not subtract the row maximum overflows even in float64 (exp(710) = inf)."""
-    q, k, v = qkv(rng, batch, seq_q, seq_k, d_k, d_v)
-    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)
-    top = scores.max() if scores.max() > 0 else np.abs(scores).max()  # the largest exp
-    factor = np.sqrt(peak / top)
-    return q * factor, k * factor, v
 
 
 def allowed_mask(
@@ -104,17 +92,32 @@ def causal(n: int) -> np.ndarray:
     return np.tril(np.ones((n, n), dtype=bool))
 
 
+Op = tuple[str, tuple[Any, ...]]
+"""A KV-cache operation: ``("update", (slot, keys, values))`` or ``("reset", (slot,))``."""
+
+
+def new_entries(rng: np.random.Generator, heads: int, n: int, head_dim: int) -> tuple[
+        np.ndarray, np.ndarray]:
+    """Keys and values ``(heads, n, head_dim)`` for one ``KVCache.update``."""
+    return rng.standard_normal((heads, n, head_dim)), rng.standard_normal((heads, n, head_dim))
+
+
+def update(b: int, keys: np.ndarray, values: np.ndarray) -> Op:
+    return ("update", (b, keys, values))
+
+
 def to_float(x: Any) -> np.ndarray:
     """A student's value (ndarray or Tensor-like) as float64, for trusted-side arithmetic."""
     if not isinstance(x, np.ndarray):
         x = getattr(x, "data", x)
-    return np.asarray(x, dtype=np.float64)
+    return np.asarray(x).astype(np.float64, copy=False)
 
 
 def variants(builder: str, *args: Any, **kwargs: Any) -> Any:
-    """Known-wrong results from the hidden ``reference.attention_variants.<builder>``, or None
-    where that module is absent (a student's local public checks): hints are a bonus, the
-    comparison does not depend on them."""
+    """Known-wrong results from the hidden ``reference.attention_variants.<builder>``, for
+    hidden tests; None where that module is absent. Public tests take theirs, evaluated,
+    from golden cases (``golden_cases.py``), so their hints are the same in students'
+    local checks."""
     try:
         module = importlib.import_module("reference.attention_variants")
     except ImportError:

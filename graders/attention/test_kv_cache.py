@@ -4,7 +4,7 @@ Each test replays the same operations on the student's cache (in the sandbox) an
 reference cache, and compares every ``update``'s returned keys and values; the attributes
 ``cached_keys``, ``cached_values`` and ``cache_lengths`` are read back through the proxy.
 Known-wrong caches (never advancing, padding, ignoring the slot, ...) replay the same
-operations for the hints.
+operations for the hints. The public tests are in ``public/test_kv_cache_public.py``.
 
 PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
 introspection of this file's code.
@@ -19,21 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _inputs import CACHE_AXES, to_float, variants
+from _inputs import CACHE_AXES, Op, new_entries, to_float, update, variants
 
 pytestmark = [pytest.mark.task("kv_cache")]
-
-Op = tuple[str, tuple[Any, ...]]
 
 OVERFLOW_HINT = ("Compare cache_lengths[batch_idx] + new_len with max_seq_length and raise "
                  "ValueError when it would not fit.")
 UNCHANGED_HINT = ("An update that does not fit must raise before changing anything: check "
                   "first, then write the entries and the new length.")
-
-
-def new_entries(rng: np.random.Generator, heads: int, n: int, head_dim: int) -> tuple[
-        np.ndarray, np.ndarray]:
-    return rng.standard_normal((heads, n, head_dim)), rng.standard_normal((heads, n, head_dim))
 
 
 def replay(student: Any, reference: Any, check: Any, shape: tuple[int, int, int, int],
@@ -82,10 +75,6 @@ def _describe(ops: list[Op]) -> str:
     return "the operations [" + ", ".join(parts) + "]"
 
 
-def update(b: int, keys: np.ndarray, values: np.ndarray) -> Op:
-    return ("update", (b, keys, values))
-
-
 def state(cache: Any) -> dict[str, np.ndarray]:
     """The student's cache as arrays, read back through the proxy."""
     return {
@@ -93,54 +82,6 @@ def state(cache: Any) -> dict[str, np.ndarray]:
         "cached_values": to_float(cache.cached_values),
         "cache_lengths": to_float(cache.cache_lengths),
     }
-
-
-# ----------------------------------------------------------------------------- public
-
-
-@pytest.mark.visibility("public")
-def test_preallocated_and_empty(student: Any) -> None:
-    cache = student.KVCache(2, 8, 3, 4)
-    for name in ("cached_keys", "cached_values"):
-        arr = to_float(getattr(cache, name))
-        assert arr.shape == (2, 3, 8, 4), (
-            f"KVCache(max_batch_size=2, max_seq_length=8, num_heads=3, head_dim=4).{name} "
-            f"should have shape (2, 3, 8, 4) (batch, heads, position, head_dim); got {arr.shape}"
-        )
-        assert not arr.any(), f"a new cache's {name} should be all zeros"
-    lengths = to_float(cache.cache_lengths)
-    assert lengths.shape == (2,) and not lengths.any(), (
-        f"a new cache's cache_lengths should be one zero per batch slot, [0, 0]; got {lengths}"
-    )
-
-
-@pytest.mark.visibility("public")
-@pytest.mark.points(2)
-def test_updates_append(student: Any, check: Any, rng: Any) -> None:
-    """Two updates: the second returns the first's entries followed by its own."""
-    shape = (1, 8, 2, 3)
-    cache = student.KVCache(*shape)
-    k1, v1 = new_entries(rng, 2, 3, 3)
-    k2, v2 = new_entries(rng, 2, 1, 3)
-    first = [update(0, k1, v1)]
-    keys, values = cache.update(0, k1, v1)
-    check(keys, k1, what="the keys returned by the first update", axes=CACHE_AXES,
-          variants=variants("kv_variants", shape, first, pick=lambda r: r[-1][0]))
-    check(values, v1, what="the values returned by the first update", axes=CACHE_AXES,
-          variants=variants("kv_variants", shape, first, pick=lambda r: r[-1][1]))
-    ops = [update(0, k1, v1), update(0, k2, v2)]
-    keys, values = cache.update(0, k2, v2)
-    check(to_float(cache.cache_lengths), [4],
-          what="cache_lengths after updates of 3 and 1 positions",
-          variants=variants("kv_variants", shape, ops, lengths=True))
-    check(keys, np.concatenate([k1, k2], axis=1),
-          what="the keys returned by a second update (all cached positions, no padding)",
-          variants=variants("kv_variants", shape, ops, pick=lambda r: r[-1][0]),
-          axes=CACHE_AXES)
-    check(values, np.concatenate([v1, v2], axis=1),
-          what="the values returned by a second update (all cached positions, no padding)",
-          variants=variants("kv_variants", shape, ops, pick=lambda r: r[-1][1]),
-          axes=CACHE_AXES)
 
 
 # ----------------------------------------------------------------------------- hidden

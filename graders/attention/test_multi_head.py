@@ -3,7 +3,8 @@
 Weights are written into the student's own arrays (``mha.assign``), so every comparison is
 on known weights. No double jeopardy: an output equal to the contract's wiring around the
 student's *own* ScaledDotProductAttention passes here (its fault is counted in
-scaled_dot_product), with a note saying so.
+scaled_dot_product), with a note saying so. The public tests are in
+``public/test_multi_head_public.py``.
 
 PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
 introspection of this file's code.
@@ -68,62 +69,6 @@ def run(
               variants=variants("mha_variants", query, key, value, weights, num_heads, mask,
                                 part="weights"),
               axes=MHA_WEIGHT_AXES, alternatives=[(own("weights"), SDPA_IS_THE_FAULT)])
-
-
-# ----------------------------------------------------------------------------- public
-
-
-@pytest.mark.visibility("public")
-def test_attributes(student: Any) -> None:
-    mha = student.MultiHeadAttention(8, 2)
-    assert (mha.embed_dim, mha.num_heads, mha.head_dim) == (8, 2, 4), (
-        "MultiHeadAttention(8, 2) should have embed_dim=8, num_heads=2, head_dim=4; got "
-        f"{mha.embed_dim}, {mha.num_heads}, {mha.head_dim}"
-    )
-    for name in WEIGHT_NAMES:
-        w = np.asarray(getattr(mha, name))
-        assert w.shape == (8, 8), f"{name} should be an (8, 8) array; got shape {w.shape}"
-
-
-@pytest.mark.visibility("public")
-@pytest.mark.parametrize("embed_dim, num_heads", [(10, 3), (6, 4)])
-def test_indivisible_embed_dim_raises(student: Any, check: Any, embed_dim: int,
-                                      num_heads: int) -> None:
-    check.raises(ValueError, lambda: student.MultiHeadAttention(embed_dim, num_heads),
-                 what=f"MultiHeadAttention({embed_dim}, {num_heads})",
-                 hint="embed_dim must split evenly into num_heads heads: raise ValueError "
-                      "when embed_dim % num_heads != 0.")
-
-
-SMALL_X = np.array([[[1.0, 0.0, -1.0, 0.5], [0.0, 1.0, 0.5, -0.5], [1.0, 1.0, 0.0, 0.0]]])
-SMALL_W = {name: np.sin(np.arange(16.0).reshape(4, 4) * (i + 1) + i)
-           for i, name in enumerate(WEIGHT_NAMES)}
-SMALL_MASK = np.tril(np.ones((3, 3)))
-
-
-@pytest.mark.visibility("public")
-@pytest.mark.points(2)
-def test_small_fixed_case(student: Any, check: Any, new_mha: Any, own_sdpa_mha: Any) -> None:
-    mha = new_mha(4, 2, SMALL_W)
-    out, w = mha.forward(SMALL_X, SMALL_X, SMALL_X, mask=SMALL_MASK,
-                         return_attention_weights=True)
-    args = (SMALL_X, SMALL_X, SMALL_X, SMALL_W, 2, SMALL_MASK)
-    check(out, [[[-0.54766016, 1.45125930, -1.34955261, 0.31299361],
-                 [-0.60733213, 2.59776365, -2.78869114, 1.04785670],
-                 [-1.42730790, 4.40099420, -4.32605566, 1.25440318]]],
-          what="the output of a small 2-head self-attention with a causal mask",
-          variants=variants("mha_variants", *args), axes=MHA_AXES,
-          alternatives=[(lambda: own_sdpa_mha(*args), SDPA_IS_THE_FAULT)])
-    check(w, [[[[1.0, 0.0, 0.0], [0.21967930, 0.78032070, 0.0],
-                [0.18487611, 0.54778104, 0.26734285]],
-               [[1.0, 0.0, 0.0], [0.91190473, 0.08809527, 0.0],
-                [0.17569617, 0.46658004, 0.35772379]]]],
-          what="the per-head weights of a small 2-head self-attention with a causal mask",
-          variants=variants("mha_variants", *args, part="weights"), axes=MHA_WEIGHT_AXES,
-          alternatives=[(lambda: own_sdpa_mha(*args, part="weights"), SDPA_IS_THE_FAULT)])
-
-
-# ----------------------------------------------------------------------------- hidden
 
 
 @pytest.mark.points(2)

@@ -2,6 +2,7 @@
 
 Every comparison passes the known-wrong variants computed on the same inputs, so a failing
 test's hint names the mistake (wrong scale, softmax axis, mask handling, overflow, ...).
+The public tests are in ``public/test_scaled_dot_product_public.py``.
 
 PYTEST_DONT_REWRITE: an assertion's message is the feedback, as written, without pytest's
 introspection of this file's code.
@@ -22,12 +23,25 @@ from _inputs import (
     WEIGHT_AXES,
     allowed_mask,
     as_kind,
-    large_score_qkv,
     qkv,
     variants,
 )
 
 pytestmark = [pytest.mark.task("scaled_dot_product")]
+
+
+def large_score_qkv(
+    rng: np.random.Generator, batch: int, seq_q: int, seq_k: int, d_k: int, d_v: int,
+    peak: float = 900.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs whose scaled scores reach about ``peak`` (in the hundreds), so a softmax that
+    does not subtract the row maximum overflows even in float64 (exp(710) = inf). Here, not
+    in the shipped ``_inputs.py``: it computes attention scores, part of the exercise."""
+    q, k, v = qkv(rng, batch, seq_q, seq_k, d_k, d_v)
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)
+    top = scores.max() if scores.max() > 0 else np.abs(scores).max()  # the largest exp
+    factor = np.sqrt(peak / top)
+    return q * factor, k * factor, v
 
 
 def run(
@@ -57,46 +71,6 @@ def run(
     check(w, ref_w, what=f"the attention weights returned by forward {what}",
           variants=variants("sdpa_variants", q, k, v, mask, temperature, part="weights"),
           axes=WEIGHT_AXES, where=where)
-
-
-# ----------------------------------------------------------------------------- public
-
-
-# Small fixed inputs with their expected values written out: public tests run in students'
-# local checks, where the reference is not available.
-Q = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])
-K = np.array([[[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]]])
-V = np.array([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]])
-CAUSAL = np.tril(np.ones((3, 3)))
-
-
-@pytest.mark.visibility("public")
-@pytest.mark.points(2)
-def test_small_fixed_case(student: Any, check: Any) -> None:
-    out, w = student.ScaledDotProductAttention(dropout=0.0).forward(
-        Q, K, V, return_attention_weights=True)
-    check(out, [[[2.12810780, 3.12810780], [3.19051964, 4.19051964],
-                 [2.44270287, 3.44270287]]],
-          what="the output of forward on a small (1, 3, 2) example",
-          variants=variants("sdpa_variants", Q, K, V), axes=SDPA_AXES)
-    check(w, [[[0.57597535, 0.28399541, 0.14002925], [0.22460634, 0.45552749, 0.31986617],
-               [0.42621619, 0.42621619, 0.14756762]]],
-          what="the weights of forward on a small (1, 3, 2) example",
-          variants=variants("sdpa_variants", Q, K, V, part="weights"), axes=WEIGHT_AXES)
-
-
-@pytest.mark.visibility("public")
-def test_small_fixed_case_with_causal_mask(student: Any, check: Any) -> None:
-    out, w = student.ScaledDotProductAttention(dropout=0.0).forward(
-        Q, K, V, mask=CAUSAL, return_attention_weights=True)
-    check(out, [[[1.0, 2.0], [2.33952310, 3.33952310], [2.44270287, 3.44270287]]],
-          what="the output of forward on a small example with a causal mask",
-          variants=variants("sdpa_variants", Q, K, V, CAUSAL), axes=SDPA_AXES)
-    check(w, [[[1.0, 0.0, 0.0], [0.33023845, 0.66976155, 0.0],
-               [0.42621619, 0.42621619, 0.14756762]]],
-          what="the weights of forward on a small example with a causal mask",
-          variants=variants("sdpa_variants", Q, K, V, CAUSAL, part="weights"),
-          axes=WEIGHT_AXES)
 
 
 @pytest.mark.points(2)
@@ -198,24 +172,6 @@ def test_temperature(student: Any, reference: Any, check: Any, rng: Any,
     q, k, v = qkv(rng, 2, 3, 4, 4, 4)
     run(student, reference, check, q, k, v, temperature=temperature,
         what=f"with temperature={temperature}", weights=True)
-
-
-# ----------------------------------------------------------------------------- weights
-
-
-@pytest.mark.visibility("public")
-def test_weights_rows_sum_to_one(student: Any, rng: Any) -> None:
-    """Each query's weights over the keys are a probability distribution."""
-    q, k, v = qkv(rng, 2, 3, 6, 4, 4)
-    _, w = student.ScaledDotProductAttention(dropout=0.0).forward(
-        q, k, v, return_attention_weights=True)
-    w = np.asarray(w, dtype=np.float64)
-    assert w.shape == (2, 3, 6), f"weights should have shape (2, 3, 6); got {w.shape}"
-    sums = w.sum(axis=-1)
-    assert np.allclose(sums, 1.0, atol=1e-5) and (w >= -1e-12).all(), (
-        f"each query's attention weights should be >= 0 and sum to 1 over the keys; yours "
-        f"sum to between {sums.min():.4g} and {sums.max():.4g}"
-    )
 
 
 # ----------------------------------------------------------------------------- property
