@@ -71,7 +71,7 @@ def main() -> None:
                 times.append(time.perf_counter() - t)
             medians.append(statistics.median(times))
             print(f"{sub.name:<28} {result.score:>5g}/{result.max_score:<5g} {statistics.median(times):>9.3f} "
-                  f"{min(times):>7.3f} {max(times):>7.3f} {result.load.get('peak_memory_mb') or 0:>8.1f}")
+                  f"{min(times):>7.3f} {max(times):>7.3f} {result.peak_memory_mb or 0:>8.1f}")
         print(f"median over submissions: {statistics.median(medians):.3f} s per submission")
 
 

@@ -14,7 +14,10 @@ from typing import Any
 from proctor.atomic import write_json
 
 STATUSES = ("passed", "failed", "error", "timeout")
-TIMING_FIELDS = ("duration_s",)
+#: Measurements that vary from run to run; everything else is deterministic.
+TIMING_FIELDS = ("duration_s", "peak_memory_mb")
+#: Keys of a test's ``details`` that hold wall-clock measurements (efficiency checks).
+TIMING_DETAILS = ("time", "runtime")
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Result:
     tests: list[TestResult]
     isolation: str
     duration_s: float
+    peak_memory_mb: float | None = None
     proctor_version: str = ""
     seed: int = 0
     load: dict[str, Any] = field(default_factory=dict)
@@ -78,5 +82,8 @@ class Result:
 
 
 def without_timing(data: dict[str, Any]) -> dict[str, Any]:
-    """A result dict with its timing fields removed, for comparing two gradings."""
-    return {k: v for k, v in data.items() if k not in TIMING_FIELDS}
+    """A result dict without its measurements, for comparing two gradings of one file."""
+    out = {k: v for k, v in data.items() if k not in TIMING_FIELDS}
+    out["tests"] = [{**test, "details": {k: v for k, v in test["details"].items() if k not in TIMING_DETAILS}}
+                    if isinstance(test.get("details"), dict) else test for test in data.get("tests", [])]
+    return out

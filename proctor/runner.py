@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -44,6 +45,42 @@ def _pytest_args(graders: Path, extra: list[str] | None = None) -> list[str]:
             "-W", "ignore", *(extra or [])]
 
 
+def _suite_module_names(graders: Path) -> set[str]:
+    """The module names pytest's importlib mode gives a suite's files (``public.test_x``)."""
+    names = set()
+    for path in graders.rglob("*.py"):
+        parts = list(path.relative_to(graders).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if parts:
+            names.add(".".join(parts))
+    return names
+
+
+@contextlib.contextmanager
+def _own_module_names(graders: Path):
+    """Let the suite's modules own their names in ``sys.modules`` while it runs.
+
+    pytest's importlib mode reuses any module already imported under the same name, so
+    another suite's (or the caller's) ``test_efficiency`` or ``conftest`` would be run in
+    this suite's place. Same-named modules from elsewhere are set aside and put back after;
+    the suite's own modules stay cached for the next submission.
+    """
+    root = graders.resolve()
+    names = _suite_module_names(graders)
+    saved = {}
+    for name in names:
+        module = sys.modules.get(name)
+        where = getattr(module, "__file__", None)
+        if module is not None and not (where and Path(where).resolve().is_relative_to(root)):
+            saved[name] = sys.modules.pop(name)
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            sys.modules[name] = module
+
+
 def _run_pytest(args: list[str], plugin: ProctorPlugin) -> int:
     """Run pytest quietly; its own terminal output is not part of any result."""
     sink = io.StringIO()
@@ -52,7 +89,7 @@ def _run_pytest(args: list[str], plugin: ProctorPlugin) -> int:
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _own_module_names(Path(args[0])):
             code = pytest.main(args, plugins=[plugin])
     finally:
         if previous is None:
@@ -137,5 +174,6 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         tasks=tasks, tests=tests, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
         proctor_version=__version__, seed=int(assignment.seed),
         load={"problem": sub.problem, "errors": session.load_errors, "notes": list(sub.notes),
-              "restarts": session.restarts, "peak_memory_mb": peak_mb},
+              "restarts": session.restarts},
+        peak_memory_mb=peak_mb,
         output=output)

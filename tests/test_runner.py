@@ -1,0 +1,42 @@
+"""The runner: suites run with their own modules, whatever the process imported before."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from conftest import MINICOURSE
+from proctor.runner import collect_tasks, grade_submission
+
+
+def test_same_named_modules_elsewhere_do_not_replace_the_suite(minimath, monkeypatch):
+    impostor = types.ModuleType("test_minimath")
+    monkeypatch.setitem(sys.modules, "test_minimath", impostor)
+    monkeypatch.setitem(sys.modules, "public.test_public", types.ModuleType("public.test_public"))
+    assert collect_tasks(minimath.graders) == {"add", "scale", "counter"}
+    result = grade_submission(minimath, MINICOURSE / "submissions" / "correct.py")
+    assert result.score == result.max_score == 40
+    assert sys.modules["test_minimath"] is impostor  # put back afterwards
+
+
+def test_grading_twice_gives_identical_json(minimath):
+    from proctor.result import without_timing
+
+    path = MINICOURSE / "submissions" / "correct.py"
+    first = without_timing(grade_submission(minimath, path).to_dict())
+    second = without_timing(grade_submission(minimath, path).to_dict())
+    assert first == second
+
+
+def test_grading_attention_twice_gives_identical_json(attention):
+    """Efficiency checks included: only their wall-clock measurements may differ."""
+    from conftest import ROOT
+    from proctor.result import without_timing
+    from proctor.sandbox.client import Sandbox
+
+    path = ROOT / "examples" / "submissions" / "bug_mask_inverted.py"
+    with Sandbox() as box:
+        first = grade_submission(attention, path, sandbox=box).to_dict()
+        second = grade_submission(attention, path, sandbox=box).to_dict()
+    assert first["score"] < first["max_score"]
+    assert without_timing(first) == without_timing(second)
