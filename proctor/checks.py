@@ -5,8 +5,9 @@
 * ``checks/public/``: a copy of ``graders/<id>/public/`` (public tests only; they may not
   use the reference, which the plugin enforces), and beside it the suite's shared helpers,
   ``graders/<id>/conftest.py`` and ``graders/<id>/_*.py``, which public tests may use (so
-  suite authors keep nothing secret there; hidden tests live in ``test_*.py`` files and
-  golden cases in ``golden_cases.py``, which never ship);
+  suite authors keep nothing secret and no solution logic there; hidden tests live in
+  ``test_*.py`` files, their solution-computing helpers in other hidden modules, and golden
+  cases in ``golden_cases.py``, none of which ship);
 * ``checks/golden/``: golden cases computed from the reference (:mod:`proctor.golden`);
 * ``checks/manifest.json``: what the engine needs to grade like the official run does:
   points, the whole suite's task weights, tolerances, seed and limits.

@@ -3,9 +3,9 @@
 A scenario decodes one or more sequences (one per cache slot) in steps: a prompt, single
 tokens, chunks, possibly after positions put into the slot directly with
 ``kv_cache.update``. Every output row must equal the same row of the reference's
-``mha.forward(x, x, x, mask=causal)`` over the whole sequence. Scenarios and their helpers
-live in ``_decoding.py`` (shared with ``public/``); the public tests are in
-``public/test_cached_attention_public.py``.
+``mha.forward(x, x, x, mask=causal)`` over the whole sequence. Scenarios live in
+``_decoding.py`` (shared with ``public/``), the trusted decoding compositions in the hidden
+``composition.py``; the public tests are in ``public/test_cached_attention_public.py``.
 
 No double jeopardy: the rows are also accepted when they equal (a) the student's own
 ``MultiHeadAttention`` with a causal mask (its fault is counted in multi_head), or (b) the
@@ -26,16 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _decoding import (
-    Scenario,
-    alternatives,
-    full_causal,
-    joined,
-    new_cache,
-    run_student,
-    scenario,
-    trusted_kv,
-)
+from _decoding import Scenario, joined, run_student, scenario
 from _inputs import (
     CACHE_AXES,
     CACHE_IS_THE_FAULT,
@@ -45,6 +36,7 @@ from _inputs import (
     to_float,
     variants,
 )
+from composition import decoding_alternatives, full_causal, new_cache, trusted_kv
 
 pytestmark = [pytest.mark.task("cached_attention")]
 
@@ -52,7 +44,7 @@ pytestmark = [pytest.mark.task("cached_attention")]
 def check_scenario(student: Any, reference: Any, check: Any, new_mha: Any,
                    sc: Scenario) -> tuple[Any, Any]:
     """Decode ``sc`` with the student's code and compare every slot's rows."""
-    mha, cache, outs = run_student(student, new_mha, sc)
+    mha, cache, outs = run_student(student, new_mha, sc, new_cache(student, sc))
     ref = reference.MultiHeadAttention(sc.embed_dim, sc.num_heads)
     for name in WEIGHT_NAMES:
         getattr(ref, name)[...] = sc.weights[name]
@@ -65,7 +57,7 @@ def check_scenario(student: Any, reference: Any, check: Any, new_mha: Any,
               variants=variants("decode_variants", sc.weights, sc.num_heads, sc.xs[slot],
                                 sc.chunks(slot), prefix=sc.prefix.get(slot, 0)),
               axes=DECODE_AXES, rowwise=True,
-              alternatives=alternatives(student, reference, mha, sc, slot))
+              alternatives=decoding_alternatives(student, reference, mha, sc, slot))
     return mha, cache
 
 

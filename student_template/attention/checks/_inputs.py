@@ -7,12 +7,16 @@ strategies for shapes live here too, so every suite draws shapes the same way.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 WEIGHT_NAMES = ("w_q", "w_k", "w_v", "w_o")
+
+Alternative = tuple[Callable[[], Any], str]
+"""``(zero-argument callable, note)``: a result acceptable because another task is at fault."""
 
 # Notes recorded on a test that passes through an alternative (no double jeopardy).
 SDPA_IS_THE_FAULT = (
@@ -31,6 +35,12 @@ CACHE_IS_THE_FAULT = (
     "Your decoding step is right given what your KVCache.update returns; the difference from "
     "the reference comes from your KVCache (its own tests count it)."
 )
+# Added to the hints of public checks that run another task's code (feedback only, 0 points).
+USES_YOUR_SDPA = ("This check uses your ScaledDotProductAttention; if its checks fail too, fix "
+                  "those first.")
+USES_YOUR_MHA_AND_CACHE = ("This check uses your MultiHeadAttention's weights, your KVCache and, "
+                           "if your decoding calls it, your ScaledDotProductAttention; if their "
+                           "checks fail too, fix those first.")
 MASK_AXES = ("query", "key")
 SDPA_AXES = ("batch", "seq_q", "d_v")
 WEIGHT_AXES = ("batch", "seq_q", "seq_k")
@@ -76,20 +86,8 @@ def as_kind(mask: np.ndarray, kind: str) -> np.ndarray:
 def mha_weights(rng: np.random.Generator, embed_dim: int) -> dict[str, np.ndarray]:
     """Four ``(E, E)`` projections scaled 1/sqrt(E) (unit-variance projections), distinct so
     that swapping any two is visible."""
-    return {name: rng.standard_normal((embed_dim, embed_dim)) / np.sqrt(embed_dim)
+    return {name: rng.standard_normal((embed_dim, embed_dim)) / embed_dim ** 0.5
             for name in WEIGHT_NAMES}
-
-
-def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
-    """``(..., seq, E) -> (..., num_heads, seq, head_dim)``: head h = columns h*hd:(h+1)*hd."""
-    *lead, seq, e = x.shape
-    x = x.reshape(*lead, seq, num_heads, e // num_heads)
-    return np.swapaxes(x, -3, -2)
-
-
-def causal(n: int) -> np.ndarray:
-    """The trusted causal mask, so decoding checks never depend on the student's mask."""
-    return np.tril(np.ones((n, n), dtype=bool))
 
 
 Op = tuple[str, tuple[Any, ...]]

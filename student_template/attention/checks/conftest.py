@@ -5,9 +5,10 @@ Fixtures:
   results that are acceptable because the fault lies in another task (no double jeopardy).
   A test that passes through an alternative records its note as the test's hint.
 * ``new_mha``: a student ``MultiHeadAttention`` with the given weights written in place.
-* ``own_sdpa_mha``: the contract's multi-head wiring computed here, with the student's own
-  ``ScaledDotProductAttention`` doing each head's attention: what a correct MHA built on
-  the student's SDPA returns.
+
+This file ships with students' local checks, so it computes no attention math: the
+alternatives themselves (compositions around the student's own pieces) are built by the
+hidden tests, from the hidden ``composition.py``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ import pytest
 if str(Path(__file__).parent) not in sys.path:  # make `import _inputs` work in any import mode
     sys.path.insert(0, str(Path(__file__).parent))
 
-from _inputs import WEIGHT_NAMES, to_float  # noqa: E402
+from _inputs import WEIGHT_NAMES, Alternative  # noqa: E402
 from proctor.asserts import CheckFailure, assert_close  # noqa: E402
 from proctor.diagnose import as_numeric, mismatch_mask  # noqa: E402
-
-Alternative = tuple[Callable[[], Any], str]
 
 
 class Checker:
@@ -56,13 +55,18 @@ class Checker:
         alternatives: Sequence[Alternative] = (),
         rowwise: bool = False,
         hint: str | None = None,
+        also: str | None = None,
     ) -> None:
+        """``also``: a note added to any failure's hint, whichever variant matched (a public
+        check that runs another task's code says so, since it has no alternatives)."""
         try:
             assert_close(actual, expected, tol=self.tol, what=what, variants=variants,
                          axes=axes, where=where, hint=hint)
-        except CheckFailure:
+        except CheckFailure as failure:
             notes = self._accepted(actual, expected, alternatives, rowwise)
             if notes is None:
+                if also:
+                    raise _with_note(failure, also) from None
                 raise
             if self.record is not None:
                 self.record.hint = " ".join(notes)
@@ -113,6 +117,12 @@ class Checker:
         return None
 
 
+def _with_note(failure: CheckFailure, note: str) -> CheckFailure:
+    """The same failure with ``note`` after its hint."""
+    hint = " ".join(p for p in (failure.hint, note) if p)
+    return CheckFailure(f"{failure.summary}\nHint: {hint}", failure.details, hint, failure.summary)
+
+
 def _safe(make: Callable[[], Any]) -> np.ndarray | None:
     """Evaluate an alternative; one that cannot be computed (the student's piece raised) is
     simply not available."""
@@ -138,33 +148,3 @@ def new_mha(student: Any) -> Callable[[int, int, Mapping[str, np.ndarray]], Any]
         return mha
 
     return make
-
-
-@pytest.fixture
-def own_sdpa_mha(student: Any) -> Callable[..., np.ndarray]:
-    """``own_sdpa_mha(query, key, value, weights, num_heads, mask=None, part="output")``.
-
-    Projects and splits heads here (as the contract says), then calls the student's
-    ``ScaledDotProductAttention`` once per head on ``(batch, seq, head_dim)`` slices, the
-    shapes its own contract promises; concatenates and applies ``w_o``.
-    """
-
-    def compose(query: np.ndarray, key: np.ndarray, value: np.ndarray,
-                weights: Mapping[str, np.ndarray], num_heads: int, mask: Any = None,
-                part: str = "output") -> np.ndarray:
-        sdpa = student.ScaledDotProductAttention()
-        e = query.shape[-1]
-        hd = e // num_heads
-        q, k, v = query @ weights["w_q"], key @ weights["w_k"], value @ weights["w_v"]
-        outs, attn = [], []
-        for h in range(num_heads):
-            cols = slice(h * hd, (h + 1) * hd)
-            out, w = sdpa.forward(q[..., cols], k[..., cols], v[..., cols], mask=mask,
-                                  return_attention_weights=True)
-            outs.append(to_float(out))
-            attn.append(to_float(w))
-        if part == "weights":
-            return np.stack(attn, axis=1)
-        return np.concatenate(outs, axis=-1) @ weights["w_o"]
-
-    return compose

@@ -4,7 +4,9 @@ small random inputs drawn by Hypothesis.
 Students run these locally (``proctor check``) where there is no reference solution, so
 nothing here uses the ``reference`` fixture: each test compares the student's code with
 itself (permuted inputs give permuted outputs, ...) or with a value that follows from the
-contract by arithmetic (a mean, a lower triangle, what was appended).
+contract by arithmetic (a mean, what was appended). Like every shipped file it computes
+no attention math (no causal mask, no projection): masks are built from the example, and
+the causal mask is pinned down by comparing the student's masks of two sizes.
 
 Examples are tiny (at most 2 x 4 x 3) and values are multiples of 1/4 in [-2, 2], so the
 minimal failing example Hypothesis reports reads well in feedback. Every example crosses a
@@ -22,6 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from _inputs import USES_YOUR_SDPA, to_float
 from proctor.asserts import CheckFailure, assert_close
 
 pytestmark = [pytest.mark.visibility("public")]
@@ -76,6 +79,14 @@ def fixed_weights(embed_dim: int) -> dict[str, np.ndarray]:
             for name in ("w_q", "w_k", "w_v", "w_o")}
 
 
+def diagonals(embed_dim: int) -> dict[str, np.ndarray]:
+    """Four distinct nonzero diagonals of quarter steps: weights ``diag(d)`` project by
+    elementwise scaling, so a one-head check needs no matrix product."""
+    rng = np.random.default_rng(embed_dim)
+    return {name: rng.choice([-1.0, -0.5, 0.5, 0.75, 1.0, 1.25], embed_dim)
+            for name in ("w_q", "w_k", "w_v", "w_o")}
+
+
 @st.composite
 def mha_setup(draw: st.DrawFn, *, num_heads: int | None = None) -> dict[str, Any]:
     """An MHA size and a self-attention input ``x (b, seq, embed_dim)``; the weights are
@@ -97,13 +108,7 @@ def appends(draw: st.DrawFn) -> dict[str, Any]:
             "chunks": chunks}
 
 
-# ----------------------------------------------------------------------------- helpers
-
-
-def _floats(x: Any) -> np.ndarray:
-    """A student's value (ndarray or Tensor-like) as float64."""
-    return np.asarray(getattr(x, "data", x) if not isinstance(x, np.ndarray) else x,
-                      dtype=np.float64)
+# ----------------------------------------------------------------------------- shared by the checks
 
 
 def _pair(result: Any, what: str) -> tuple[Any, Any]:
@@ -117,14 +122,19 @@ def _pair(result: Any, what: str) -> tuple[Any, Any]:
     return result[0], result[1]
 
 
-def _causal(n: int) -> np.ndarray:
-    """The causal mask built here, so these checks never depend on the student's mask."""
-    return np.tril(np.ones((n, n), dtype=bool))
+def _blocked_after(seq: int, p: int) -> np.ndarray:
+    """A ``(seq, seq)`` mask where queries 0..p may attend to keys 0..p only and later
+    queries to every key: what the "ignore later tokens" checks need, and no causal mask
+    (that is create_causal_mask's answer), so these checks never depend on the student's."""
+    mask = np.ones((seq, seq), dtype=bool)
+    mask[:p + 1, p + 1:] = False
+    return mask
 
 
-def _mha(student: Any, setup: dict[str, Any]) -> Any:
+def _mha(student: Any, setup: dict[str, Any],
+         weights: dict[str, np.ndarray] | None = None) -> Any:
     mha = student.MultiHeadAttention(setup["embed_dim"], setup["num_heads"])
-    for name, w in fixed_weights(setup["embed_dim"]).items():
+    for name, w in (weights or fixed_weights(setup["embed_dim"])).items():
         mha.assign(name, w)
     return mha
 
@@ -134,13 +144,35 @@ def _mha(student: Any, setup: dict[str, Any]) -> Any:
 
 @pytest.mark.task("causal_mask")
 @EXAMPLES
-@given(n=st.integers(1, 9))
-def test_causal_mask_is_lower_triangular(student, tol, n):
-    """The causal mask lets query i attend to key j exactly when j <= i."""
-    mask = _floats(student.create_causal_mask(n))
-    assert_close(mask != 0, _causal(n), tol=tol,
-                 what=f"create_causal_mask({n}) read as allowed (nonzero) / blocked (zero)",
+@given(n=st.integers(1, 8))
+def test_causal_mask_grows_by_a_row_and_a_column(student, tol, n):
+    """create_causal_mask(n + 1) is create_causal_mask(n) plus a last query that may attend
+    to every key and a last key that no earlier query may attend to; its top-left entry is
+    allowed. Together, for every n, these say exactly "query i may attend to key j iff
+    j <= i", checked on the student's own masks."""
+    small = to_float(student.create_causal_mask(n)) != 0
+    big = to_float(student.create_causal_mask(n + 1)) != 0
+    for size, mask in ((n, small), (n + 1, big)):
+        if mask.shape != (size, size):
+            raise CheckFailure(
+                f"create_causal_mask({size}) should have shape ({size}, {size}) (query, key); "
+                f"got {mask.shape}.",
+                {"checked": f"create_causal_mask({size})'s shape",
+                 "expected_shape": [size, size], "actual_shape": list(mask.shape)},
+            )
+    assert_close(big[:1, :1], np.ones((1, 1), dtype=bool), tol=tol,
+                 what=f"create_causal_mask({n + 1})[0, 0]: the first query sees the first key",
                  axes=("query", "key"))
+    assert_close(big[:n, :n], small, tol=tol,
+                 what=f"the top-left {n} x {n} block of create_causal_mask({n + 1}) against "
+                      f"create_causal_mask({n}) (earlier queries and keys are unaffected)",
+                 axes=("query", "key"))
+    assert_close(big[n], np.ones(n + 1, dtype=bool), tol=tol,
+                 what=f"the last row of create_causal_mask({n + 1}) (the last query may "
+                      "attend to every key)", axes=("key",))
+    assert_close(big[:n, n], np.zeros(n, dtype=bool), tol=tol,
+                 what=f"the last column of create_causal_mask({n + 1}) above the diagonal "
+                      "(no earlier query may attend to the last key)", axes=("query",))
 
 
 # ----------------------------------------------------------------------------- SDPA
@@ -157,7 +189,7 @@ def test_weight_rows_sum_to_one(student, tol, inputs, data):
     mask = data.draw(hnp.arrays(bool, (q.shape[1], k.shape[1])), label="mask")
     _, weights = _pair(student.ScaledDotProductAttention(dropout=0.0).forward(
         q, k, v, mask=mask, return_attention_weights=True), "forward")
-    w = _floats(weights)
+    w = to_float(weights)
     shape = (q.shape[0], q.shape[1], k.shape[1])
     if w.shape != shape:
         raise CheckFailure(
@@ -197,10 +229,10 @@ def test_weight_rows_sum_to_one(student, tol, inputs, data):
 @EXAMPLES
 @given(inputs=qkv(self_attention=True), data=st.data())
 def test_causal_outputs_ignore_future_tokens(student, tol, inputs, data):
-    """Causal outputs do not depend on later keys and values.
+    """Outputs do not depend on keys and values their queries may not attend to.
 
-    With a causal mask, changing keys and values after position p leaves outputs 0..p
-    unchanged."""
+    When queries 0..p may attend to keys 0..p only, changing keys and values after position
+    p leaves outputs 0..p unchanged."""
     q, k, v = inputs
     seq = q.shape[1]
     p = data.draw(st.integers(0, seq - 1), label="p")
@@ -208,10 +240,12 @@ def test_causal_outputs_ignore_future_tokens(student, tol, inputs, data):
     later_k[:, p + 1:] += data.draw(nonzero, label="key_change")
     later_v[:, p + 1:] += data.draw(nonzero, label="value_change")
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
-    before = _floats(sdpa.forward(q, k, v, mask=_causal(seq)))
-    after = _floats(sdpa.forward(q, later_k, later_v, mask=_causal(seq)))
+    mask = _blocked_after(seq, p)
+    before = to_float(sdpa.forward(q, k, v, mask=mask))
+    after = to_float(sdpa.forward(q, later_k, later_v, mask=mask))
     assert_close(after[:, :p + 1], before[:, :p + 1], tol=tol,
-                 what=f"causal outputs at positions 0..{p} after changing later keys/values",
+                 what=f"outputs at positions 0..{p}, masked from keys after {p}, after "
+                      "changing those later keys/values",
                  axes=("batch", "seq_q", "d_v"))
 
 
@@ -223,7 +257,7 @@ def test_permuting_queries_permutes_outputs(student, tol, inputs, data):
     q, k, v = inputs
     order = np.array(data.draw(st.permutations(range(q.shape[1])), label="order"))
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
-    out = _floats(sdpa.forward(q, k, v))
+    out = to_float(sdpa.forward(q, k, v))
     assert_close(sdpa.forward(q[:, order], k, v), out[:, order], tol=tol,
                  what="output for reordered queries vs. the reordered output",
                  axes=("batch", "seq_q", "d_v"))
@@ -274,38 +308,45 @@ def test_identical_keys_give_the_mean_of_values(student, tol, inputs, data):
 
 
 @pytest.mark.task("multi_head")
+@pytest.mark.points(0)  # it runs the student's SDPA too: feedback only (no double jeopardy)
 @EXAMPLES
 @given(setup=mha_setup(num_heads=1))
 def test_one_head_is_single_head_attention(student, tol, setup):
-    """With num_heads=1, MHA is ScaledDotProductAttention on the projections, then w_o."""
-    x, w = setup["x"], fixed_weights(setup["embed_dim"])
-    out = _mha(student, setup).forward(x, x, x)
+    """With num_heads=1 and diagonal weights diag(d), MHA is ScaledDotProductAttention on
+    the scaled inputs, output scaled by d_o (x @ diag(d) is x * d: no projection here)."""
+    x, d = setup["x"], diagonals(setup["embed_dim"])
+    weights = {name: np.diag(v) for name, v in d.items()}
+    out = _mha(student, setup, weights).forward(x, x, x)
     heads = student.ScaledDotProductAttention(dropout=0.0).forward(
-        x @ w["w_q"], x @ w["w_k"], x @ w["w_v"])
-    assert_close(out, _floats(heads) @ w["w_o"], tol=tol,
-                 what="one-head MultiHeadAttention vs. your ScaledDotProductAttention on "
-                 "(x @ w_q, x @ w_k, x @ w_v), then @ w_o",
-                 axes=("batch", "seq", "embed_dim"))
+        x * d["w_q"], x * d["w_k"], x * d["w_v"])
+    assert_close(out, to_float(heads) * d["w_o"], tol=tol,
+                 what="one-head MultiHeadAttention with diagonal weights diag(d_q), ... vs. "
+                 "your ScaledDotProductAttention on (x * d_q, x * d_k, x * d_v), times d_o",
+                 axes=("batch", "seq", "embed_dim"), hint=USES_YOUR_SDPA)
 
 
 @pytest.mark.task("multi_head")
+@pytest.mark.points(0)  # it runs the student's SDPA too: feedback only (no double jeopardy)
 @EXAMPLES
 @given(setup=mha_setup(), data=st.data())
 def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup, data):
-    """Causal multi-head outputs do not depend on later tokens.
+    """Multi-head outputs do not depend on tokens their queries may not attend to.
 
-    Changing tokens after position p leaves outputs 0..p alone."""
+    When queries 0..p may attend to tokens 0..p only, changing tokens after p leaves
+    outputs 0..p alone."""
     x = setup["x"]
     seq = x.shape[1]
     p = data.draw(st.integers(0, seq - 1), label="p")
     later = x.copy()
     later[:, p + 1:] += data.draw(nonzero, label="change")
     mha = _mha(student, setup)
-    before = _floats(mha.forward(x, x, x, mask=_causal(seq)))
-    after = _floats(mha.forward(later, later, later, mask=_causal(seq)))
+    mask = _blocked_after(seq, p)
+    before = to_float(mha.forward(x, x, x, mask=mask))
+    after = to_float(mha.forward(later, later, later, mask=mask))
     assert_close(after[:, :p + 1], before[:, :p + 1], tol=tol,
-                 what=f"causal outputs at positions 0..{p} after changing later tokens",
-                 axes=("batch", "seq", "embed_dim"))
+                 what=f"outputs at positions 0..{p}, masked from tokens after {p}, after "
+                      "changing those later tokens",
+                 axes=("batch", "seq", "embed_dim"), hint=USES_YOUR_SDPA)
 
 
 # ----------------------------------------------------------------------------- KV cache
@@ -322,7 +363,7 @@ def test_cache_returns_exactly_what_was_appended(student, tol, plan):
     total = sum(k.shape[1] for k, _ in plan["chunks"])
     cache = student.KVCache(2, total, heads, head_dim)
     other = 1 - slot
-    other_before = _floats(cache.cached_keys)[other].copy()
+    other_before = to_float(cache.cached_keys)[other].copy()
     keys_so_far = np.zeros((heads, 0, head_dim))
     values_so_far = np.zeros((heads, 0, head_dim))
     for i, (k, v) in enumerate(plan["chunks"]):
@@ -333,6 +374,6 @@ def test_cache_returns_exactly_what_was_appended(student, tol, plan):
                      what=f"keys returned by update number {i + 1} (all appended so far)")
         assert_close(got_v, values_so_far, tol=tol, axes=("head", "position", "head_dim"),
                      what=f"values returned by update number {i + 1} (all appended so far)")
-    assert_close(_floats(cache.cached_keys)[other], other_before, tol=tol,
+    assert_close(to_float(cache.cached_keys)[other], other_before, tol=tol,
                  what=f"cached_keys of slot {other}, which was never updated",
                  axes=("head", "position", "head_dim"))
