@@ -68,9 +68,10 @@ def shipped(test_id: str) -> bool:
 
 
 def hidden_sources() -> dict[str, str]:
-    """Course files that never ship: hidden suites, the reference, the golden cases."""
-    files = [p for p in GRADERS.glob("test_*.py")] + list((ROOT / "reference").glob("*.py"))
-    files.append(GRADERS / "golden_cases.py")
+    """Course files that never ship: hidden suites and their helpers (``composition.py``),
+    the golden cases, the reference."""
+    shipped = set(shipped_files(GRADERS))
+    files = [p for p in GRADERS.glob("*.py") if p not in shipped] + list((ROOT / "reference").glob("*.py"))
     return {str(p.relative_to(ROOT)): p.read_text() for p in files}
 
 

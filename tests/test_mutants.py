@@ -4,7 +4,8 @@ The mutants (``tests/mutants/*.py``, built from ``_base.py`` by ``build_mutants.
 graded with the five correctness suites of the attention assignment, copied into a
 temporary graders directory: the efficiency suite measures cost, not values, and its
 budget would dominate this test's run time ("efficiency aside" in the header contract).
-No double jeopardy is checked test by test: a bug in SDPA may not fail a multi_head test.
+No double jeopardy is checked test by test: a bug in SDPA may not fail a multi_head test
+worth points (0-point public checks that run another task's code are feedback, and say so).
 """
 
 from __future__ import annotations
