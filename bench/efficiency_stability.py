@@ -1,7 +1,7 @@
 """Is every efficiency verdict stable under load? A verdict must never flip.
 
 Grades the efficiency task (graders/attention/test_efficiency.py alone) of the reference
-and of every correct-but-inefficient submission in tests/data/inefficient, N times each,
+and of every correct-but-inefficient submission (tests/inefficient.py), N times each,
 while a busy-loop process keeps another core saturated, and prints per submission and
 test: how many runs passed, and the spread of the measured figure (fitted slope for growth
 tests, student/reference time ratio for runtime tests). Exits 1 if any verdict flipped.
@@ -31,8 +31,11 @@ from proctor.config import load_course  # noqa: E402
 from proctor.runner import grade_submission  # noqa: E402
 from proctor.sandbox.client import Sandbox  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+import inefficient  # noqa: E402
+
 SUBMISSIONS = [ROOT / "reference" / "attention.py",
-               *sorted((ROOT / "tests" / "data" / "inefficient").glob("*.py"))]
+               *inefficient.write_all(Path(tempfile.mkdtemp(prefix="proctor-inefficient-")))]
 
 
 def figure(test: dict[str, Any]) -> tuple[str, float] | None:

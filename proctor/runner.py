@@ -59,12 +59,13 @@ def _suite_module_names(graders: Path) -> set[str]:
 
 @contextlib.contextmanager
 def _own_module_names(graders: Path):
-    """Let the suite's modules own their names in ``sys.modules`` while it runs.
+    """Let the suite's modules own their names in ``sys.modules`` only while it runs.
 
     pytest's importlib mode reuses any module already imported under the same name, so
     another suite's (or the caller's) ``test_efficiency`` or ``conftest`` would be run in
-    this suite's place. Same-named modules from elsewhere are set aside and put back after;
-    the suite's own modules stay cached for the next submission.
+    this suite's place. Same-named modules from elsewhere are set aside and put back after,
+    and the suite's own modules are removed, so the caller never finds a suite's
+    ``conftest`` under its own name.
     """
     root = graders.resolve()
     names = _suite_module_names(graders)
@@ -77,8 +78,9 @@ def _own_module_names(graders: Path):
     try:
         yield
     finally:
-        for name, module in saved.items():
-            sys.modules[name] = module
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
 
 
 def _run_pytest(args: list[str], plugin: ProctorPlugin) -> int:

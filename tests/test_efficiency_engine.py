@@ -1,6 +1,6 @@
 """proctor.efficiency on synthetic series (slope fitting, noise floor, verdicts, the
 conservative time rules), and end to end: the reference keeps every efficiency point and
-each correct-but-inefficient submission in tests/data/inefficient loses efficiency points
+each correct-but-inefficient submission (tests/inefficient.py) loses efficiency points
 only, in the test that names its inefficiency.
 
 (Not named tests/test_efficiency.py: pytest's importlib mode reuses any module already in
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import inefficient
 from proctor.asserts import CheckFailure
 from proctor.efficiency import (
     NOISE_FLOOR,
@@ -37,7 +38,6 @@ from proctor.efficiency import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-INEFFICIENT = ROOT / "tests" / "data" / "inefficient"
 SIZES = [64, 128, 256, 512, 1024]
 
 
@@ -256,7 +256,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Any:
     in a child process (as an instructor would), so no module this pytest process has
     imported can stand in for a suite module of the same name."""
     out = tmp_path_factory.mktemp("graded")
-    paths = [ROOT / "reference" / "attention.py", *sorted(INEFFICIENT.glob("*.py"))]
+    paths = [ROOT / "reference" / "attention.py", *inefficient.write_all(out / "submissions")]
     subprocess.run(
         [sys.executable, "-c", "import sys; from proctor.cli import main; sys.exit(main())",
          "grade", "--out", str(out), "attention", *map(str, paths)],
@@ -300,7 +300,7 @@ def test_reference_keeps_every_efficiency_point(graded: Any) -> None:
 def test_inefficient_submissions_lose_efficiency_points_only(
     graded: Any, name: str, failing: set[str], words: str
 ) -> None:
-    result = graded(INEFFICIENT / name)
+    result = graded(Path(name))
     lost = {task: t for task, t in result["tasks"].items() if t["score"] < t["max_score"]}
     assert set(lost) == {"efficiency"}, lost
     failures = efficiency_failures(result)

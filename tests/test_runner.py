@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import types
 
-from conftest import MINICOURSE
+from conftest import MINICOURSE, ROOT
 from proctor.runner import collect_tasks, grade_submission
 
 
@@ -17,6 +17,16 @@ def test_same_named_modules_elsewhere_do_not_replace_the_suite(minimath, monkeyp
     result = grade_submission(minimath, MINICOURSE / "submissions" / "correct.py")
     assert result.score == result.max_score == 40
     assert sys.modules["test_minimath"] is impostor  # put back afterwards
+    assert not hasattr(sys.modules["public.test_public"], "__file__")  # the stub, not the suite's
+
+
+def test_no_suite_module_is_left_behind(attention):
+    """A suite's modules (its ``conftest`` among them) leave sys.modules with the run."""
+    before = set(sys.modules)
+    collect_tasks(attention.graders)
+    left = {name for name in set(sys.modules) - before
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(attention.graders))}
+    assert left == set()
 
 
 def test_grading_twice_gives_identical_json(minimath):
@@ -30,7 +40,6 @@ def test_grading_twice_gives_identical_json(minimath):
 
 def test_grading_attention_twice_gives_identical_json(attention):
     """Efficiency checks included: only their wall-clock measurements may differ."""
-    from conftest import ROOT
     from proctor.result import without_timing
     from proctor.sandbox.client import Sandbox
 
