@@ -49,8 +49,6 @@ def generate(dest: Path, n: int, only: str | None = None) -> dict[str, int]:
     dest.mkdir(parents=True)
     pool: list[tuple[str, str, bytes]] = []  # (kind, suffix, bytes)
     for path in sorted(EXAMPLES.glob("*.py")):
-        if path.name == "build_examples.py":
-            continue
         pool.append((path.stem, ".py", path.read_bytes()))
         if path.stem.startswith("bug_"):
             pool.append((path.stem, ".ipynb", as_notebook(path.read_text()).encode()))

@@ -10,8 +10,8 @@
 
 ``correct.py`` is written by hand (a different style on purpose) and is not touched here.
 
-    python examples/submissions/build_examples.py          # rewrite the files
-    python examples/submissions/build_examples.py --check  # exit 1 if any is stale
+    python examples/build_examples.py          # rewrite the files
+    python examples/build_examples.py --check  # exit 1 if any is stale
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from textwrap import dedent
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "submissions"
 ROOT = HERE.parents[1]
 TEMPLATE_NOTEBOOK = ROOT / "student_template" / "attention" / "attention.ipynb"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
