@@ -55,8 +55,14 @@ def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _out_dir_for(out: Path, submission: Path, many: bool) -> Path:
-    return out / submission.stem if many else out
+def output_folders(out: Path, submissions: list[Path]) -> list[Path]:
+    """Where each submission's files go: ``out`` itself for one, else a folder per file,
+    named by its stem (``alice``), or stem and type where stems repeat (``correct_ipynb``)."""
+    if len(submissions) == 1:
+        return [out]
+    stems = [p.stem for p in submissions]
+    return [out / (p.stem if stems.count(p.stem) == 1 else f"{p.stem}_{p.suffix.lstrip('.')}")
+            for p in submissions]
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -69,15 +75,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if not p.is_file():
             raise ProctorError(f"{p}: no such file (give a .py or .ipynb submission)")
     written = []
+    folders = output_folders(Path(args.out), paths) if args.out else [None] * len(paths)
     with Sandbox(args.isolation) as sandbox:
-        for path in paths:
+        for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility).to_dict()
             if args.json:
                 print(json.dumps(result, indent=2))
             else:
                 print(summary_text(result, verbose=args.verbose))
-            if args.out:
-                written.append(write_outputs(result, _out_dir_for(Path(args.out), path, len(paths) > 1)))
+            if folder is not None:
+                written.append(write_outputs(result, folder))
     for where in written:
         print(f"feedback: {where}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK

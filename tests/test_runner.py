@@ -49,3 +49,15 @@ def test_grading_attention_twice_gives_identical_json(attention):
         second = grade_submission(attention, path, sandbox=box).to_dict()
     assert first["score"] < first["max_score"]
     assert without_timing(first) == without_timing(second)
+
+
+def test_grade_output_folders_never_collide(tmp_path):
+    from pathlib import Path
+
+    from proctor.cli import output_folders
+
+    subs = [Path("a/correct.py"), Path("a/correct.ipynb"), Path("b/alice.py")]
+    folders = output_folders(tmp_path, subs)
+    assert len(set(folders)) == 3
+    assert folders[2] == tmp_path / "alice"
+    assert output_folders(tmp_path, [Path("x/one.py")]) == [tmp_path]
