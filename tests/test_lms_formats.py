@@ -9,7 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
-import pytest
 
 from proctor.lms import detect_format, discover
 from proctor.lms.archive import read_input
