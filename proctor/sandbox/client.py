@@ -158,7 +158,7 @@ class Child:
         self.alive = True
         self.death: str | None = None
 
-    def request(self, header: dict, args: tuple[Any, list[memoryview]] | None = None, *,
+    def request(self, header: dict, buffers: list[memoryview] | None = None, *,
                 timeout: float, on_progress: Any = None) -> tuple[dict, list[bytearray]]:
         """Send one request and wait for its reply, at most ``timeout`` seconds.
 
@@ -169,14 +169,14 @@ class Child:
         deadline = time.monotonic() + max(timeout, 0.001)
         try:
             self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
-            wire.send_msg(self.sock, header, args[1] if args else None)
+            wire.send_msg(self.sock, header, buffers)
             while True:
                 self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                reply, buffers = wire.recv_msg(self.sock, MAX_REPLY_BYTES)
+                reply, reply_buffers = wire.recv_msg(self.sock, MAX_REPLY_BYTES)
                 if "progress" in reply and on_progress is not None:
                     on_progress(reply)
                     continue
-                return reply, buffers
+                return reply, reply_buffers
         except socket.timeout:
             self.kill(f"it did not finish within {timeout:.3g} s")
             raise SandboxTimeout(self.death) from None

@@ -134,7 +134,7 @@ class StudentSession:
         if timeout <= 0:
             raise SandboxTimeout(self._budget_spent())
         try:
-            reply, reply_buffers = self.child.request(header, (None, buffers), timeout=timeout)
+            reply, reply_buffers = self.child.request(header, buffers, timeout=timeout)
         except SandboxTimeout:
             if timeout < self.call_timeout_s:
                 raise SandboxTimeout(self._budget_spent()) from None
