@@ -1,7 +1,7 @@
 """Every single-bug mutant loses points in its own task only, with a hint that names the bug.
 
-The mutants (``tests/mutants/*.py``, built from ``_base.py`` by ``build_mutants.py``) are
-graded with the five correctness suites of the attention assignment, copied into a
+The mutants (``_base.py`` plus one patch each, from ``tests/mutants/build_mutants.py``,
+built into a temporary directory) are graded with the five correctness suites of the attention assignment, copied into a
 temporary graders directory: the efficiency suite measures cost, not values, and its
 budget would dominate this test's run time ("efficiency aside" in the header contract).
 No double jeopardy is checked test by test: a bug in SDPA may not fail a multi_head test
@@ -35,9 +35,23 @@ HEADER = re.compile(r"^# expect: task=(?P<tasks>[\w,]+) hint~=(?P<keyword>.+)$",
 pytestmark = pytest.mark.slow
 
 
-def mutant_files() -> list[Path]:
-    return sorted(p for p in MUTANTS.glob("*.py")
-                  if p.name not in ("_base.py", "build_mutants.py"))
+def _load_builder() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_mutants", MUTANTS / "build_mutants.py")
+    builder = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(builder)
+    return builder
+
+
+builder = _load_builder()
+
+
+@pytest.fixture(scope="module")
+def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every mutant, written once for this module (a patch that no longer applies raises)."""
+    return builder.write_all(tmp_path_factory.mktemp("mutants"))
 
 
 def expectation(path: Path) -> tuple[set[str], str]:
@@ -79,29 +93,16 @@ def failing(result: dict[str, Any], task: str, *, costly: bool = True) -> list[d
             and (t["max_score"] > 0 or not costly)]
 
 
-def test_mutant_files_are_current() -> None:
-    """The committed mutants are what build_mutants.py writes (no hand edits, none stale)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_mutants", MUTANTS / "build_mutants.py")
-    builder = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(builder)
-    assert {p.stem for p in mutant_files()} == set(builder.MUTANTS)
-    for name in builder.MUTANTS:
-        assert (MUTANTS / f"{name}.py").read_text() == builder.build(name), (
-            f"{name}.py is stale: run python tests/mutants/build_mutants.py")
-
-
 def test_base_gets_full_marks(assignment: Any, sandbox: Sandbox) -> None:
     result = grade(assignment, sandbox, MUTANTS / "_base.py")
     for task in TASKS:
         assert not failing(result, task, costly=False), (task, failing(result, task, costly=False))
 
 
-@pytest.mark.parametrize("path", mutant_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("name", sorted(builder.MUTANTS))
 def test_mutant_is_caught_in_its_task_only(assignment: Any, sandbox: Sandbox,
-                                           path: Path) -> None:
+                                           mutants: dict[str, Path], name: str) -> None:
+    path = mutants[name]
     tasks, keyword = expectation(path)
     result = grade(assignment, sandbox, path)
     for task in TASKS:

@@ -1,7 +1,8 @@
-"""Write one mutant per realistic bug: ``_base.py`` with a single patch applied.
+"""One mutant per realistic bug: ``_base.py`` with a single patch applied.
 
-Run ``python tests/mutants/build_mutants.py`` after changing ``_base.py`` or ``MUTANTS``;
-``tests/test_mutants.py`` fails when the files are stale. Each file starts with
+``tests/test_mutants.py`` builds them into a temporary directory and grades them; nothing
+is committed but the base and the patches. To read them, ``python
+tests/mutants/build_mutants.py DIR`` writes them into DIR. Each mutant starts with
 ``# expect: task=<ids> hint~=<keyword>``: grading it must cost points in exactly those tasks
 (comma-separated; two only where the bug sits in a helper both tasks' code calls), and some
 failing test of those tasks must have a hint containing the keyword (case-insensitive).
@@ -203,13 +204,20 @@ def build(name: str) -> str:
     return header(tasks, keyword, what) + text
 
 
-def main() -> None:
-    for path in HERE.glob("*.py"):
-        if path.name not in ("_base.py", "build_mutants.py", "__init__.py"):
-            path.unlink()
+def write_all(directory: Path) -> dict[str, Path]:
+    """Write every mutant as ``directory/<name>.py``; returns name -> path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
     for name in MUTANTS:
-        (HERE / f"{name}.py").write_text(build(name))
+        paths[name] = directory / f"{name}.py"
+        paths[name].write_text(build(name))
+    return paths
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tests/mutants/build_mutants.py DIR")
+    for path in write_all(Path(sys.argv[1])).values():
+        print(path)
