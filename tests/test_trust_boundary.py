@@ -50,6 +50,14 @@ PROBE = textwrap.dedent('''
     def mutate(x):
         x[...] = 0
         return x
+
+    def everyday_imports():
+        """What students' notebooks import: these must load at every isolation level,
+        even where the child runs as nobody and cannot read the grader's Python prefix."""
+        import math, random, time, itertools, functools, collections, dataclasses, typing
+        import numpy.linalg, numpy.random
+        return float(np.random.default_rng(0).standard_normal(3).sum() + math.sqrt(4)
+                     + np.linalg.norm(np.eye(2)))
 ''')
 
 
@@ -118,6 +126,12 @@ def test_object_arrays_do_not_cross_as_arrays(probe):
     _, student = probe
     back = student.object_array()
     assert not isinstance(back, np.ndarray)  # it stays in the sandbox, as a handle
+
+
+def test_everyday_imports_work_at_every_level(probe):
+    _, student = probe
+    expected = np.random.default_rng(0).standard_normal(3).sum() + 2 + np.sqrt(2)
+    assert student.everyday_imports() == pytest.approx(expected)
 
 
 def test_missing_name_is_a_clear_error(probe):

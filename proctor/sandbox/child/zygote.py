@@ -27,6 +27,19 @@ sys.path[:0] = [os.path.dirname(os.path.abspath(__file__))] + sys.argv[2:]
 
 import numpy  # noqa: E402,F401 - the point of the zygote: import once, fork many
 
+# What submissions commonly import, loaded before children drop to nobody: without
+# bubblewrap a child may not be able to read the grader's Python prefix (pyenv under
+# /root), and numpy 2 imports numpy.random and numpy.linalg only when first used.
+PRELOAD = ("numpy.random", "numpy.linalg", "numpy.fft", "math", "cmath", "random", "statistics",
+           "itertools", "functools", "collections", "dataclasses", "typing", "abc", "enum",
+           "copy", "warnings", "string", "re", "operator", "textwrap", "time", "decimal",
+           "fractions")
+for _name in PRELOAD:
+    try:
+        __import__(_name)
+    except ImportError:
+        pass
+
 import loader  # noqa: E402,F401
 import seccomp  # noqa: E402
 import server  # noqa: E402
