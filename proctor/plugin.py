@@ -9,6 +9,7 @@ exceptions, timeouts and crashes into statuses with messages a student can act o
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import zlib
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from proctor.golden import GoldenCases
-from proctor.sandbox.client import SandboxCrashed, SandboxTimeout
+from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
 
 HIDDEN, PUBLIC = "hidden", "public"
@@ -126,7 +127,7 @@ class ProctorPlugin:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
         for item in items:
-            _trim_hypothesis_phases(item)
+            _prepare_hypothesis(item)
         for item in items:
             nodeid = item.nodeid
             self.order.append(nodeid)
@@ -190,6 +191,8 @@ class ProctorPlugin:
         if outcome.status != "passed":
             return  # keep the first failure (setup beats teardown)
         exc = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(exc, _Unshrinkable):
+            exc = exc.error
         if report.skipped:
             outcome.status, outcome.message = "error", _skip_reason(report)
             return
@@ -258,12 +261,50 @@ class ProctorPlugin:
         return done
 
 
-def _trim_hypothesis_phases(item: pytest.Item) -> None:
-    """Run only the hypothesis phases whose results reach the student.
+class _Unshrinkable(BaseException):
+    """Carries a failure no smaller input would explain out of Hypothesis at once.
+
+    Hypothesis shrinks whatever ``Exception`` a test raises; a ``BaseException`` it lets
+    through untouched (as it does KeyboardInterrupt).
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _input_independent(exc: BaseException) -> bool:
+    """A failure every input would give the same way: a missing name, a stub's
+    NotImplementedError, a timeout or a dead sandbox (each retry of those costs a call
+    timeout or a sandbox restart)."""
+    if isinstance(exc, (MissingName, SandboxFailure)):
+        return True
+    return isinstance(exc, StudentError) and exc.type_name == "NotImplementedError"
+
+
+def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(inner)
+    def run_example(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return inner(*args, **kwargs)
+        except Exception as exc:
+            if _input_independent(exc):
+                raise _Unshrinkable(exc) from None
+            raise
+
+    run_example._proctor_stops_at_first = True  # type: ignore[attr-defined]
+    return run_example
+
+
+def _prepare_hypothesis(item: pytest.Item) -> None:
+    """Run only the Hypothesis work whose results reach the student.
 
     The explain phase's notes are never shown, and hidden tests never show their
     counterexample, so shrinking one would cost seconds on every buggy submission for
-    nothing. Generation is unchanged, so the verdict is the same either way.
+    nothing. Failures that do not depend on the input (see :func:`_input_independent`)
+    end the test at the first example instead of being shrunk. Generation is unchanged,
+    so the verdict is the same either way. (Suite modules are reused between runs, so
+    this must be idempotent.)
     """
     fn = getattr(item, "obj", None)
     current = getattr(fn, "_hypothesis_internal_use_settings", None)
@@ -273,6 +314,9 @@ def _trim_hypothesis_phases(item: pytest.Item) -> None:
     phases = tuple(p for p in current.phases if p not in unused)
     if phases != tuple(current.phases):
         fn._hypothesis_internal_use_settings = settings(current, phases=phases)
+    handle = getattr(fn, "hypothesis", None)  # Hypothesis's documented hook for wrapping the test body
+    if handle is not None and not getattr(handle.inner_test, "_proctor_stops_at_first", False):
+        handle.inner_test = _stop_at_first(handle.inner_test)
 
 
 def _first_line(exc: BaseException) -> str:

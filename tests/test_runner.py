@@ -51,6 +51,62 @@ def test_grading_attention_twice_gives_identical_json(attention):
     assert without_timing(first) == without_timing(second)
 
 
+def test_results_do_not_depend_on_what_was_graded_before(minimath, tmp_path):
+    """Suite modules are reused between runs in one process: a run in between, of a
+    broken submission, changes nothing in the next result."""
+    from proctor.result import without_timing
+
+    correct = MINICOURSE / "submissions" / "correct.py"
+    broken = tmp_path / "broken.py"
+    broken.write_text("def add(a, b):\n    return a - b\n\nclass Counter:\n    pass\n")
+    first = without_timing(grade_submission(minimath, correct).to_dict())
+    assert grade_submission(minimath, broken).score < first["score"]
+    assert without_timing(grade_submission(minimath, correct).to_dict()) == first
+
+
+def test_an_edited_suite_is_reimported(tmp_path):
+    """The reused modules are dropped as soon as a suite file changes on disk."""
+    import shutil
+
+    from proctor.config import load_course
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course)
+    assignment = load_course(course / "course.toml").assignment("minimath")
+    submission = course / "submissions" / "correct.py"
+    before = grade_submission(assignment, submission)
+    suite = course / "graders" / "minimath" / "test_minimath.py"
+    suite.write_text(suite.read_text().replace("def test_scale_zero(", "def test_scale_by_zero("))
+    after = grade_submission(assignment, submission)
+    names = lambda result: {t.id.split("::")[-1] for t in result.tests}  # noqa: E731
+    assert "test_scale_zero" in names(before) and "test_scale_zero" not in names(after)
+    assert "test_scale_by_zero" in names(after)
+
+
+def _int_add_that_raises(tmp_path, error: str):
+    """A submission whose add() prints a line, then raises ``error``, whenever Hypothesis's
+    test_add_commutes calls it (with ints; the other tests pass arrays)."""
+    path = tmp_path / f"raises_{error}.py"
+    path.write_text((MINICOURSE / "submissions" / "correct.py").read_text().replace(
+        "def add(a, b):\n",
+        f"def add(a, b):\n    if isinstance(a, int):\n        print('int add')\n        raise {error}('no')\n"))
+    return path
+
+
+def test_a_stub_fails_a_property_test_at_its_first_example(minimath, tmp_path):
+    """NotImplementedError says nothing about the input: no shrinking (one call, no
+    counterexample), where an input-dependent error is shrunk as usual."""
+    stub = grade_submission(minimath, _int_add_that_raises(tmp_path, "NotImplementedError"))
+    commutes = next(t for t in stub.tests if t.id.endswith("test_add_commutes"))
+    assert commutes.status == "error" and "NotImplementedError" in commutes.message
+    assert commutes.counterexample is None
+    assert stub.output.count("int add") == 1
+
+    shrunk = grade_submission(minimath, _int_add_that_raises(tmp_path, "ValueError"))
+    assert next(t for t in shrunk.tests if t.id.endswith("test_add_commutes")).status == "error"
+    assert shrunk.output.count("int add") > 1
+
+
 def test_grade_output_folders_never_collide(tmp_path):
     from pathlib import Path
 
