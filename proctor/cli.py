@@ -69,14 +69,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from proctor.runner import grade_submission
     from proctor.sandbox.client import Sandbox
 
-    assignment = _assignment(args)
     paths = [Path(p) for p in args.submissions]
     for p in paths:
         if not p.is_file():
             raise ProctorError(f"{p}: no such file (give a .py or .ipynb submission)")
     written = []
     folders = output_folders(Path(args.out), paths) if args.out else [None] * len(paths)
-    with Sandbox(args.isolation) as sandbox:
+    with Sandbox(args.isolation).start() as sandbox:  # starts while the course loads
+        assignment = _assignment(args)
         for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility).to_dict()
             if args.json:

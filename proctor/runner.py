@@ -169,7 +169,7 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
     started = time.perf_counter()
     sub = read_submission(submission)
     own_sandbox = sandbox is None
-    box = sandbox or Sandbox(isolation)
+    box = sandbox or Sandbox(isolation).start()  # starts while pytest collects the suite
     limits = assignment.limits
     session = StudentSession(box, sub, call_timeout_s=limits.call_timeout_s,
                              submission_timeout_s=limits.submission_timeout_s,

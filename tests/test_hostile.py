@@ -51,3 +51,19 @@ def test_sandbox_survives_many_crashes_in_a_row(minimath, sandbox):
         grade_submission(minimath, HOSTILE / f"{name}.py", sandbox=sandbox)
     result = grade_submission(minimath, DATA / "minicourse" / "submissions" / "correct.py", sandbox=sandbox)
     assert result.score == result.max_score
+
+
+def test_a_sandbox_that_cannot_start_says_why(monkeypatch):
+    """The fork server starts in the background; its failure surfaces, readable, at the
+    first spawn, with what it printed."""
+    import sys
+
+    from proctor.sandbox import isolation
+    from proctor.sandbox.client import ChildLimits
+
+    monkeypatch.setattr(isolation, "command", lambda level, fd: [
+        sys.executable, "-c", "import sys; sys.stderr.write('no numpy here'); sys.exit(3)"])
+    box = Sandbox("rlimits").start()
+    with pytest.raises(RuntimeError, match="sandbox \\(rlimits\\) failed to start: no numpy here"):
+        box.spawn(ChildLimits())
+    box.close()

@@ -57,34 +57,51 @@ class Sandbox:
         self.level = isolation.best_available(isolation_level)
         self._proc: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
+        self._ready = False
         self.pid_namespace = self.level in ("bwrap", "unshare")
 
     # --------------------------------------------------------------- zygote
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    def start(self) -> "Sandbox":
+        """Start the fork server without waiting for it to be ready.
+
+        Its interpreter imports numpy while the caller gets on with its own work (loading
+        the course, collecting the suite); the first spawn waits for it. Optional: a
+        spawn starts the server itself if needed.
+        """
+        if self._proc is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                self._proc = subprocess.Popen(
+                    isolation.command(self.level, theirs.fileno()), pass_fds=(theirs.fileno(),),
+                    env=isolation.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE, start_new_session=True, cwd="/")
+            finally:
+                theirs.close()
+            self._ctrl = ours
+            self._ready = False
+        return self
+
+    def _wait_ready(self) -> None:
+        """Wait for the fork server's hello, or fail with what it printed."""
+        assert self._ctrl is not None and self._proc is not None
+        self._ctrl.settimeout(_ZYGOTE_START_TIMEOUT_S)
         try:
-            self._proc = subprocess.Popen(
-                isolation.command(self.level, theirs.fileno()), pass_fds=(theirs.fileno(),),
-                env=isolation.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, start_new_session=True, cwd="/")
-        finally:
-            theirs.close()
-        self._ctrl = ours
-        ours.settimeout(_ZYGOTE_START_TIMEOUT_S)
-        try:
-            hello = ours.recv(4096)
+            hello = self._ctrl.recv(4096)
         except OSError:
             hello = b""
         if not hello:
             err = self._proc.stderr.read().decode(errors="replace")[-2000:] if self._proc.stderr else ""
             self.close()
             raise RuntimeError(f"the sandbox ({self.level}) failed to start: {err.strip() or 'no output'}")
-        ours.settimeout(_CONTROL_TIMEOUT_S)
+        self._ctrl.settimeout(_CONTROL_TIMEOUT_S)
+        self._ready = True
 
     def _control(self, request: dict, fds: list[int] | None = None) -> dict:
         if self._ctrl is None or self._proc is None or self._proc.poll() is not None:
             self.close()
-            self._start()
+            self.start()
+        if not self._ready:
+            self._wait_ready()
         assert self._ctrl is not None
         try:
             socket.send_fds(self._ctrl, [json.dumps(request).encode()], fds or [])
