@@ -3,12 +3,13 @@
 Prints, for each example submission: the median wall time per submission over several
 runs (one worker, sandbox child start and submission load included, the fork server
 reused as in batch grading), and the child's peak resident memory. Also the fork server's
-start time and the median round trip of one remote call.
+start time and the median round trip of one remote call. With ``--cold``, also the wall
+time of whole ``proctor grade`` commands, each in a fresh interpreter, as a new user runs it.
 
 Targets (issue 4): median <= 1.0 s per submission on one core; round trip well under
 1 ms; peak memory per sandbox <= 300 MB.
 
-    python bench/grade_speed.py [--runs 5] [--isolation bwrap] [SUBMISSION ...]
+    python bench/grade_speed.py [--runs 5] [--isolation bwrap] [--cold] [SUBMISSION ...]
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("submissions", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--isolation")
+    parser.add_argument("--cold", action="store_true", help="also time whole `proctor grade` commands")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
@@ -62,7 +64,7 @@ def main() -> None:
         print(f"isolation: {sandbox.level}; fork server start: {start_s:.3f} s")
         print(f"remote call round trip (median of 2000): {round_trip_us(sandbox, ROOT / 'reference' / 'attention.py'):.0f} us")
         print(f"{'submission':<28} {'score':>11} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}")
-        medians = []
+        medians, every = [], []
         for sub in subs:
             times, result = [], None
             for _ in range(args.runs):
@@ -70,9 +72,34 @@ def main() -> None:
                 result = grade_submission(assignment, sub, sandbox=sandbox)
                 times.append(time.perf_counter() - t)
             medians.append(statistics.median(times))
+            every.extend(times)
             print(f"{sub.name:<28} {result.score:>5g}/{result.max_score:<5g} {statistics.median(times):>9.3f} "
                   f"{min(times):>7.3f} {max(times):>7.3f} {result.peak_memory_mb or 0:>8.1f}")
-        print(f"median over submissions: {statistics.median(medians):.3f} s per submission")
+        print(f"median over submissions: {statistics.median(medians):.3f} s per submission; "
+              f"mean of all {len(every)} runs {statistics.fmean(every):.3f} s "
+              f"(one core: {60 / statistics.fmean(every):.0f} submissions per minute)")
+    if args.cold:
+        cold_start(subs[0] if args.submissions else ROOT / "examples" / "submissions" / "correct.py",
+                   args.isolation)
+
+
+def cold_start(submission: Path, isolation: str | None, runs: int = 3) -> None:
+    """What a new user waits for: one ``proctor grade`` command, a fresh interpreter
+    (imports, course check, fork server start, grading, feedback written)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    argv = [sys.executable, "-m", "proctor", "grade", "attention", str(submission), "--out"]
+    env = dict(os.environ, **({"PROCTOR_ISOLATION": isolation} if isolation else {}))
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            t = time.perf_counter()
+            subprocess.run([*argv, out], cwd=ROOT, env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - t)
+    print(f"cold `proctor grade attention {submission.name} --out DIR` (new process each time): "
+          f"median {statistics.median(times):.3f} s, min {min(times):.3f} s over {runs} runs")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,7 @@
+"""``python -m proctor``: the same as the ``proctor`` command."""
+
+import sys
+
+from proctor.cli import main
+
+sys.exit(main())
