@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -285,24 +286,27 @@ def test_reference_keeps_every_efficiency_point(graded: Any) -> None:
     "name, failing, words",
     [
         ("full_mask.py", {"test_decode_step_grows_linearly", "test_decode_step_runtime_near_reference"},
-         "peak memory of one decode step grew as n^1.9"),
+         r"peak memory of one decode step grew as n\^(1\.9|2\.0)"),
         ("recompute_kv.py", {"test_decode_reads_keys_and_values_from_cache"},
          "does not read earlier keys and values from the cache"),
         ("copying_cache.py", {"test_cache_update_does_not_copy"},
-         "peak memory of one KVCache.update of one token grew as n^0.9"),
+         r"peak memory of one KVCache\.update of one token grew as n\^(0\.9|1\.0)"),
         ("python_loop.py", {"test_decode_step_runtime_near_reference"},
          "one decode step at cached length 4096 took"),
         ("cubic_softmax.py", {"test_attention_grows_at_most_quadratically",
                               "test_attention_runtime_near_reference"},
-         "peak memory of ScaledDotProductAttention.forward grew as n^2.9"),
+         r"peak memory of ScaledDotProductAttention\.forward grew as n\^(2\.9|3\.0)"),
     ],
 )
 def test_inefficient_submissions_lose_efficiency_points_only(
     graded: Any, name: str, failing: set[str], words: str
 ) -> None:
+    """``words`` is a regular expression one failure message must match: the growth ones
+    pin the slope to its first decimal, either side of a round number (the copying cache's
+    update measures n^0.996, printed as n^1.00)."""
     result = graded(Path(name))
     lost = {task: t for task, t in result["tasks"].items() if t["score"] < t["max_score"]}
     assert set(lost) == {"efficiency"}, lost
     failures = efficiency_failures(result)
     assert set(failures) == failing
-    assert any(words in message for message in failures.values()), failures
+    assert any(re.search(words, message) for message in failures.values()), failures
