@@ -3,8 +3,9 @@
 Grades the efficiency task (graders/attention/test_efficiency.py alone) of the reference
 and of every correct-but-inefficient submission (tests/inefficient.py), N times each,
 while a busy-loop process keeps another core saturated, and prints per submission and
-test: how many runs passed, and the spread of the measured figure (fitted slope for growth
-tests, student/reference time ratio for runtime tests). Exits 1 if any verdict flipped.
+test: how many runs passed, the spread of the measured figure (fitted slope for growth
+tests, student/reference time ratio for runtime tests), its limit, and how far the worst run
+sat from that limit (slopes: difference; ratios: factor). Exits 1 if any verdict flipped.
 
     python bench/efficiency_stability.py            # 20 runs each, one busy core
     python bench/efficiency_stability.py --runs 5 --no-load
@@ -38,14 +39,28 @@ SUBMISSIONS = [ROOT / "reference" / "attention.py",
                *inefficient.write_all(Path(tempfile.mkdtemp(prefix="proctor-inefficient-")))]
 
 
-def figure(test: dict[str, Any]) -> tuple[str, float] | None:
-    """The number behind a test's verdict: its fitted slope, or its time ratio."""
+def figure(test: dict[str, Any]) -> tuple[str, float, float] | None:
+    """The number behind a test's verdict and its limit: the fitted slope and the allowed
+    slope, or the time ratio and the allowed ratio."""
     if test.get("efficiency"):
-        return "slope", float(test["efficiency"]["slope"])
+        eff = test["efficiency"]
+        return "slope", float(eff["slope"]), float(eff["allowed_slope"])
     runtime = (test.get("details") or {}).get("runtime")
     if runtime:
-        return "ratio", float(next(iter(runtime.values()))["ratio"])
+        entry = next(iter(runtime.values()))
+        return "ratio", float(entry["ratio"]), float(entry["allowed_ratio"])
     return None
+
+
+def margin(kind: str, values: list[float], limit: float, passed: bool) -> str:
+    """How far the run nearest the limit sat from it, on the side of its verdict: slopes by
+    difference, ratios by factor."""
+    if not values:
+        return "-"
+    near = max(values) if passed else min(values)
+    if kind == "slope":
+        return f"{abs(limit - near):.2f}"
+    return f"{(limit / near if passed else near / limit):.1f}x"
 
 
 def busy_core() -> subprocess.Popen:
@@ -69,8 +84,9 @@ def main() -> int:
     submissions = [p for p in SUBMISSIONS if args.only is None or p.name in args.only]
     load = None if args.no_load else busy_core()
     box = Sandbox()
-    # (submission, test) -> list of (status, figure kind, figure value)
-    seen: dict[tuple[str, str], list[tuple[str, str, float | None]]] = defaultdict(list)
+    # (submission, test) -> list of (status, figure kind, figure value, limit)
+    seen: dict[tuple[str, str], list[tuple[str, str, float | None, float | None]]] = \
+        defaultdict(list)
     started = time.perf_counter()
     try:
         for run in range(args.runs):
@@ -79,7 +95,7 @@ def main() -> int:
                 for test in result["tests"]:
                     fig = figure(test)
                     seen[(path.name, test["id"].split("::")[-1])].append(
-                        (test["status"], fig[0] if fig else "", fig[1] if fig else None))
+                        (test["status"], *(fig if fig else ("", None, None))))
             print(f"run {run + 1}/{args.runs} done ({time.perf_counter() - started:.0f} s)",
                   file=sys.stderr)
     finally:
@@ -93,12 +109,12 @@ def main() -> int:
           f"{'one core saturated by a busy loop' if load else 'no extra load'}, "
           f"{os.cpu_count()} cores, {time.perf_counter() - started:.0f} s\n")
     print(f"| {'submission':<18} | {'test':<46} | {'verdicts':<16} | {'figure':<6} "
-          f"| {'min':>7} | {'max':>7} |")
-    print(f"|{'-' * 20}|{'-' * 48}|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 9}|")
+          f"| {'min':>7} | {'max':>7} | {'limit':>6} | {'margin':>7} |")
+    print(f"|{'-' * 20}|{'-' * 48}|{'-' * 18}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 9}|")
     flipped = []
     for (name, test), runs in seen.items():
-        passed = sum(status == "passed" for status, _, _ in runs)
-        statuses = sorted({status for status, _, _ in runs})
+        passed = sum(status == "passed" for status, _, _, _ in runs)
+        statuses = sorted({status for status, _, _, _ in runs})
         if len(statuses) > 1:
             flipped.append((name, test))
         n = len(runs)
@@ -108,11 +124,15 @@ def main() -> int:
             verdict = f"{n}/{n} fail"
         else:
             verdict = f"{passed}/{n} pass FLIP"
-        values = [v for _, _, v in runs if v is not None]
-        kind = next((k for _, k, _ in runs if k), "")
+        values = [v for _, _, v, _ in runs if v is not None]
+        kind = next((k for _, k, _, _ in runs if k), "")
+        limit = next((lim for _, _, _, lim in runs if lim is not None), None)
         low = f"{min(values):.3g}" if values else "-"
         high = f"{max(values):.3g}" if values else "-"
-        print(f"| {name:<18} | {test:<46} | {verdict:<16} | {kind:<6} | {low:>7} | {high:>7} |")
+        shown_limit = f"{limit:g}" if limit is not None else "-"
+        gap = margin(kind, values, limit, passed == n) if limit is not None else "-"
+        print(f"| {name:<18} | {test:<46} | {verdict:<16} | {kind:<6} | {low:>7} | {high:>7} "
+              f"| {shown_limit:>6} | {gap:>7} |")
     print()
     if flipped:
         print("FLIPPED: " + ", ".join(f"{n}::{t}" for n, t in flipped))
