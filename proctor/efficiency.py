@@ -32,7 +32,13 @@ much: suites must pick sizes where the inefficiency they target is far past the 
 Timings compare like with like only if both sides run the same way: the sandbox times the
 student under tracemalloc, and ``measure_call`` times the reference with the very same loop.
 Suites should time workloads small enough that BLAS would not use a second thread on the
-trusted side either (the sandbox pins one).
+trusted side either (the sandbox pins one). And in the same state: the trusted process is
+long-lived, but a fresh child whose C allocator has not yet freed a large block (glibc
+raises its mmap and trim thresholds only then) hands every large temporary back to the
+system and page-faults it in again on the next call, which made an allocation-heavy step
+3-5x slower than the same step in a warm process. So before timing, run the student's
+code once on a realistic workload that allocates more than one timed call does (the
+attention suite decodes a prompt chunk through the step it then times).
 
 This module knows nothing about any assignment; suites pass in what to measure and the
 words that describe it.
