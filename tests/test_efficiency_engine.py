@@ -39,6 +39,8 @@ from proctor.efficiency import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+CORRECT = ROOT / "examples" / "submissions" / "correct.py"
+NOT_ADVANCED = ROOT / "examples" / "submissions" / "bug_cache_not_advanced.py"
 SIZES = [64, 128, 256, 512, 1024]
 
 
@@ -253,11 +255,13 @@ def efficiency_failures(result: dict) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Grade the reference and every inefficient submission once, with ``proctor grade``
-    in a child process (as an instructor would), so no module this pytest process has
-    imported can stand in for a suite module of the same name."""
+    """Grade the reference, the correct example, the example whose cache never grows and
+    every inefficient submission once, with ``proctor grade`` in a child process (as an
+    instructor would), so no module this pytest process has imported can stand in for a
+    suite module of the same name."""
     out = tmp_path_factory.mktemp("graded")
-    paths = [ROOT / "reference" / "attention.py", *inefficient.write_all(out / "submissions")]
+    paths = [ROOT / "reference" / "attention.py", CORRECT, NOT_ADVANCED,
+             *inefficient.write_all(out / "submissions")]
     subprocess.run(
         [sys.executable, "-c", "import sys; from proctor.cli import main; sys.exit(main())",
          "grade", "--out", str(out), "attention", *map(str, paths)],
@@ -271,8 +275,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.mark.slow
-def test_reference_keeps_every_efficiency_point(graded: Any) -> None:
-    result = graded(ROOT / "reference" / "attention.py")
+@pytest.mark.parametrize("path", [ROOT / "reference" / "attention.py", CORRECT],
+                         ids=["reference", "correct.py"])
+def test_efficient_submissions_keep_every_efficiency_point(graded: Any, path: Path) -> None:
+    result = graded(path)
     assert efficiency_failures(result) == {}
     assert result["tasks"]["efficiency"]["score"] == result["tasks"]["efficiency"]["max_score"]
     growth = {t["id"].split("::")[1]: t["efficiency"] for t in result["tests"] if t["efficiency"]}
@@ -310,3 +316,17 @@ def test_inefficient_submissions_lose_efficiency_points_only(
     failures = efficiency_failures(result)
     assert set(failures) == failing
     assert any(re.search(words, message) for message in failures.values()), failures
+
+
+@pytest.mark.slow
+def test_a_cache_that_never_grows_is_reported_as_unmeasurable(graded: Any) -> None:
+    """The suite fills caches with ``KVCache.update``; when ``cache_lengths`` does not follow,
+    the tests that need a filled cache say the cost cannot be measured and why, instead of
+    measuring an empty cache (or failing with an error)."""
+    failures = efficiency_failures(graded(NOT_ADVANCED))
+    assert set(failures) == {"test_decode_step_grows_linearly",
+                             "test_cache_update_does_not_copy",
+                             "test_decode_step_runtime_near_reference"}
+    for message in failures.values():
+        assert message.startswith("Cannot measure efficiency: after appending"), message
+        assert "cache_lengths[0] was 0, not" in message, message
