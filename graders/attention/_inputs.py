@@ -1,11 +1,14 @@
 """Input builders shared by the attention grader suites (pure NumPy, trusted side only).
 
-Everything takes the test's ``rng`` so inputs are reproducible per test. Hypothesis
-strategies for shapes live here too, so every suite draws shapes the same way.
+Everything takes the test's ``rng`` (or a seed) so inputs are reproducible per test. The
+building blocks of the Hypothesis strategies live here too (seeds, arrays and masks made
+from a seed, kinds of values, the ``Case`` a counterexample shows), so every suite draws
+its inputs the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -124,26 +127,127 @@ def variants(builder: str, *args: Any, **kwargs: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- hypothesis
+#
+# Strategies draw a few small integers (sizes, a seed, a kind of values) and NumPy builds
+# the arrays from them. Hypothesis so makes a handful of choices per example instead of
+# one per array element: drawing costs a fraction of a millisecond instead of several, and
+# a failing public check shrinks along those few choices (fewer rows, a simpler seed)
+# instead of through dozens of numbers. Falsifying examples still show the arrays.
+# Explicit examples (``@example``) built with the same functions make the cases that matter
+# run in every grading, whatever Hypothesis draws besides.
 
-small_dim = st.integers(min_value=1, max_value=6)
-seq_len = st.integers(min_value=1, max_value=7)
+class Case(dict):
+    """One drawn example's named inputs. A counterexample shows each on its own line, arrays
+    aligned (Hypothesis runs a plain dict's multi-line arrays together)."""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text("Case(")
+        with p.indent(4):
+            for name, value in self.items():
+                p.break_()
+                pad = " " * (p.indentation + len(name) + 1)
+                first, *rest = repr(value).split("\n")
+                p.text("\n".join([f"{name}={first}", *(pad + line if line.strip() else ""
+                                                       for line in rest)]) + ",")
+        p.break_()
+        p.text(")")
 
 
-@st.composite
-def mha_dims(draw: st.DrawFn) -> tuple[int, int, int, int, int]:
-    """``(batch, seq_q, seq_k, embed_dim, num_heads)`` with num_heads dividing embed_dim."""
-    heads = draw(st.integers(1, 4))
-    head_dim = draw(st.integers(1, 4))
-    return (draw(st.integers(1, 3)), draw(seq_len), draw(seq_len), heads * head_dim, heads)
+seeds = st.integers(0, 255)
+"""Seeds of array contents. Hypothesis shrinks toward 0, which the builders below turn
+into the simplest contents (zeros; nothing blocked)."""
 
 
-@st.composite
-def chunk_schedule(draw: st.DrawFn, total: int) -> list[int]:
-    """Positive chunk lengths summing to ``total`` (a prompt, then tokens or chunks)."""
+BLOCK = 8
+"""The largest size along any axis of ``quarter_steps`` (public checks use at most 6)."""
+
+
+def quarter_steps(seed: int, *shape: int) -> np.ndarray:
+    """Multiples of 1/4 in [-2, 2] made from ``seed``: exact in binary, short to print, and
+    scores stay moderate. Seed 0 gives zeros, the simplest array a failure can shrink to.
+
+    The array is the leading corner of one fixed block per seed, so shrinking a size keeps
+    the values that remain: a failure found with 3 keys is still there with 2 if it lies
+    in the first 2."""
+    if seed == 0:
+        return np.zeros(shape)
+    return _quarter_block(seed, len(shape))[tuple(slice(n) for n in shape)].copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _quarter_block(seed: int, ndim: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(-8, 9, (BLOCK,) * ndim) / 4
+
+
+def blocking(seed: int, *shape: int) -> np.ndarray:
+    """A bool mask (True = may attend) blocking about half the keys, some rows entirely;
+    seed 0 blocks nothing. A corner of one block per seed, as in ``quarter_steps``."""
+    if seed == 0:
+        return np.ones(shape, dtype=bool)
+    return _quarter_block(seed, len(shape))[tuple(slice(n) for n in shape)] > 0
+
+
+VALUE_KINDS = ("normal", "zeros", "quarters", "same keys", "large")
+"""How hidden property tests fill query, key and value (see :func:`attention_inputs`)."""
+value_kinds = st.sampled_from(VALUE_KINDS)
+
+MASKS = (None, ("random", 2), ("random", 3), ("one key", 2), ("one key", 3))
+"""Masks of hidden property tests: none, or a kind (see :func:`attention_mask`) and 2
+(``(seq_q, seq_k)``, shared by the batch) or 3 (``(batch, seq_q, seq_k)``) dimensions."""
+masks = st.sampled_from(MASKS)
+
+
+def attention_inputs(
+    rng: np.random.Generator, kind: str, q_shape: tuple[int, ...], k_shape: tuple[int, ...],
+    v_shape: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(query, key, value)`` of the given shapes, values of one kind (value is always
+    standard normal unless said otherwise):
+
+    * "normal": standard normal;
+    * "zeros": zero query and key: every score is 0, each query weighs all keys alike;
+    * "quarters": multiples of 1/4 in [-2, 2] for all three: exact, with many ties;
+    * "same keys": every key the same row: all of a query's scores tie;
+    * "large": query and key 20x standard normal, so scores reach the hundreds and exp
+      overflows unless each row's maximum is subtracted first.
+    """
+    if kind == "quarters":
+        return tuple(rng.integers(-8, 9, s) / 4 for s in (q_shape, k_shape, v_shape))
+    q = rng.standard_normal(q_shape)
+    k = rng.standard_normal(k_shape)
+    v = rng.standard_normal(v_shape)
+    if kind == "zeros":
+        q, k = np.zeros(q_shape), np.zeros(k_shape)
+    elif kind == "same keys":
+        k = np.broadcast_to(k[..., :1, :], k_shape).copy()
+    elif kind == "large":
+        q, k = 20 * q, 20 * k
+    return q, k, v
+
+
+def attention_mask(rng: np.random.Generator, spec: tuple[str, int] | None, batch: int,
+                   seq_q: int, seq_k: int) -> np.ndarray | None:
+    """A bool mask for :data:`MASKS` entry ``spec``, every query keeping at least one key:
+    "random" blocks about 40% of the keys, "one key" all but one per query."""
+    if spec is None:
+        return None
+    kind, ndim = spec
+    shape = (batch, seq_q, seq_k) if ndim == 3 else (seq_q, seq_k)
+    if kind == "random":
+        return allowed_mask(rng, shape)
+    mask = np.zeros(shape, dtype=bool)
+    np.put_along_axis(mask, rng.integers(0, seq_k, shape[:-1] + (1,)), True, axis=-1)
+    return mask
+
+
+def chunk_schedule(seed: int, total: int) -> list[int]:
+    """Positive chunk lengths summing to ``total``, made from ``seed``: each chunk takes 1 to
+    all of what is left, so a long prompt followed by single tokens is as likely as many
+    small chunks."""
+    rng = np.random.default_rng([seed, total])
     chunks: list[int] = []
     left = total
     while left:
-        n = draw(st.integers(1, left))
-        chunks.append(n)
-        left -= n
+        chunks.append(int(rng.integers(1, left + 1)))
+        left -= chunks[-1]
     return chunks

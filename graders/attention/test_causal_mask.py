@@ -33,7 +33,7 @@ def test_sizes(student: Any, reference: Any, check: Any, seq_len: int) -> None:
     check_mask(student, reference, check, seq_len)
 
 
-@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture],
+@settings(max_examples=4, suppress_health_check=[HealthCheck.function_scoped_fixture],
           report_multiple_bugs=False)
 @given(seq_len=st.integers(min_value=1, max_value=48))
 def test_any_length(student: Any, reference: Any, check: Any, seq_len: int) -> None:
