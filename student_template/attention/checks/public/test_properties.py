@@ -9,28 +9,36 @@ no attention math (no causal mask, no projection): masks are built from the exam
 the causal mask is pinned down by comparing the student's masks of two sizes.
 
 Examples are tiny (at most 2 x 4 x 3) and values are multiples of 1/4 in [-2, 2], so the
-minimal failing example Hypothesis reports reads well in feedback. Every example crosses a
-process boundary, hence few examples per test. Runs are derandomized: the same file always
-gets the same examples.
+counterexample shown in feedback reads well. Each check starts with an explicit example that
+the common mistakes fail, shown as it is; Hypothesis draws only sizes and seeds and NumPy
+builds the arrays (``_inputs.py``), so any other failure shrinks in a few dozen steps, not
+hundreds. Every input a check uses is in its one drawn ``Case``, so the counterexample shows
+all of it. Every example crosses a process boundary, hence few examples per test. Runs are
+derandomized: the same file always gets the same examples.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from _inputs import USES_YOUR_SDPA, to_float
+from _inputs import USES_YOUR_SDPA, Case, blocking, quarter_steps, seeds, to_float
 from proctor.asserts import CheckFailure, assert_close
 
 pytestmark = [pytest.mark.visibility("public")]
 
 EXAMPLES = settings(
-    max_examples=10,  # each example crosses the sandbox several times; 10 keep checks quick
+    # Each check first runs its explicit example (``@example``): small inputs that show the
+    # common mistakes, reported as they are when one fails (nothing to shrink, so a wrong
+    # submission costs no more time than a right one). Then Hypothesis tries examples of its
+    # own: the simplest (sizes 1, zeros) and a random one. Each crosses the sandbox a few
+    # times; a failure among them is shrunk.
+    max_examples=2,
     derandomize=True,  # the plugin's profile says so too; repeated so it holds under plain pytest
     database=None,
     deadline=None,
@@ -45,29 +53,73 @@ EXAMPLES = settings(
 
 
 # ----------------------------------------------------------------------------- strategies
+#
+# Each example is a few drawn integers (sizes, seeds; see ``_inputs.py``) from which NumPy
+# builds the arrays, so a failure shrinks quickly to small shapes and simple contents, and
+# every input a check uses is part of the one drawn ``Case``, shown whole in the
+# counterexample. One composite per check, drawing directly (a nested composite costs as
+# much as several draws, and every example pays for it).
 
-values = st.integers(-8, 8).map(lambda i: i / 4)
-"""Multiples of 1/4 in [-2, 2]: exact in binary, short to print, scores stay moderate."""
-
-nonzero = values.filter(lambda x: x != 0)
-
-
-def arrays(*shape: int) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.float64, shape, elements=values)
-
-
+batches = st.integers(1, 2)
 sizes = st.integers(1, 4)
 dims = st.integers(1, 3)
+nonzero = st.sampled_from((0.25, -0.25, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0))
+"""A nonzero quarter step; failures shrink toward the first."""
+
+
+@functools.lru_cache(maxsize=256)
+def _shuffled(seed: int, n: int) -> np.ndarray:
+    return np.arange(n)[::-1].copy() if seed == 0 else np.random.default_rng(seed).permutation(n)
+
+
+def shuffled(seed: int, n: int) -> np.ndarray:
+    """A permutation of ``range(n)`` made from ``seed``; seed 0 reverses."""
+    return _shuffled(seed, n).copy()
+
+
+def draw_qkv(draw: st.DrawFn, *, self_attention: bool = False) -> Case:
+    """``query (b, seq_q, d_k)``, ``key (b, seq_k, d_k)``, ``value (b, seq_k, d_v)``; with
+    ``self_attention`` seq_q == seq_k. (Called inside the composites below.)"""
+    batch, seq_q, d_k, d_v = draw(batches), draw(sizes), draw(dims), draw(dims)
+    seq_k = seq_q if self_attention else draw(sizes)
+    return Case(query=quarter_steps(draw(seeds), batch, seq_q, d_k),
+                key=quarter_steps(draw(seeds), batch, seq_k, d_k),
+                value=quarter_steps(draw(seeds), batch, seq_k, d_v))
 
 
 @st.composite
-def qkv(draw: st.DrawFn, *, self_attention: bool = False) -> tuple[np.ndarray, ...]:
-    """``(query, key, value)`` of shapes ``(b, seq_q, d_k)``, ``(b, seq_k, d_k)``,
-    ``(b, seq_k, d_v)``; with ``self_attention`` seq_q == seq_k."""
-    batch, seq_q, d_k, d_v = draw(st.integers(1, 2)), draw(sizes), draw(dims), draw(dims)
-    seq_k = seq_q if self_attention else draw(sizes)
-    return (draw(arrays(batch, seq_q, d_k)), draw(arrays(batch, seq_k, d_k)),
-            draw(arrays(batch, seq_k, d_v)))
+def masked_qkv(draw: st.DrawFn) -> Case:
+    """Query, key, value and a ``mask (seq_q, seq_k)`` blocking about half the keys, some
+    rows entirely."""
+    case = draw_qkv(draw)
+    case["mask"] = blocking(draw(seeds), case["query"].shape[1], case["key"].shape[1])
+    return case
+
+
+@st.composite
+def with_order(draw: st.DrawFn, of: str) -> Case:
+    """Query, key, value and ``order``, a permutation of the positions of ``of``."""
+    case = draw_qkv(draw)
+    case["order"] = shuffled(draw(seeds), case[of].shape[1])
+    return case
+
+
+@st.composite
+def with_vector(draw: st.DrawFn, name: str) -> Case:
+    """Query, key, value and a ``d_k``-vector called ``name``."""
+    case = draw_qkv(draw)
+    case[name] = quarter_steps(draw(seeds), case["key"].shape[-1])
+    return case
+
+
+@st.composite
+def later_change(draw: st.DrawFn) -> Case:
+    """Self-attention query, key, value, a position ``p``, and nonzero amounts the check
+    adds to the keys and to the values after position p."""
+    case = draw_qkv(draw, self_attention=True)
+    case["p"] = draw(st.integers(0, case["query"].shape[1] - 1))
+    case["key_change"], case["value_change"] = draw(nonzero), draw(nonzero)
+    return case
 
 
 def fixed_weights(embed_dim: int) -> dict[str, np.ndarray]:
@@ -87,25 +139,45 @@ def diagonals(embed_dim: int) -> dict[str, np.ndarray]:
             for name in ("w_q", "w_k", "w_v", "w_o")}
 
 
-@st.composite
-def mha_setup(draw: st.DrawFn, *, num_heads: int | None = None) -> dict[str, Any]:
+def draw_mha_input(draw: st.DrawFn, num_heads: int | None = None) -> Case:
     """An MHA size and a self-attention input ``x (b, seq, embed_dim)``; the weights are
     ``fixed_weights(embed_dim)``."""
     heads = num_heads or draw(st.integers(1, 2))
     embed_dim = heads * draw(dims)
-    x = draw(arrays(draw(st.integers(1, 2)), draw(sizes), embed_dim))
-    return {"num_heads": heads, "embed_dim": embed_dim, "x": x}
+    x = quarter_steps(draw(seeds), draw(batches), draw(sizes), embed_dim)
+    return Case(num_heads=heads, embed_dim=embed_dim, x=x)
 
 
 @st.composite
-def appends(draw: st.DrawFn) -> dict[str, Any]:
+def one_head(draw: st.DrawFn) -> Case:
+    """A one-head MHA size and its input."""
+    return draw_mha_input(draw, num_heads=1)
+
+
+@st.composite
+def mha_later_change(draw: st.DrawFn) -> Case:
+    """An MHA size and input, a position ``p``, and a nonzero amount the check adds to the
+    tokens after position p."""
+    case = draw_mha_input(draw)
+    case["p"] = draw(st.integers(0, case["x"].shape[1] - 1))
+    case["change"] = draw(nonzero)
+    return case
+
+
+@st.composite
+def appends(draw: st.DrawFn) -> Case:
     """A cache shape and a few ``(keys, values)`` chunks to append to one slot."""
     heads, head_dim = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     lengths = draw(st.lists(st.integers(1, 3), min_size=1, max_size=4))
-    chunks = [(draw(arrays(heads, n, head_dim)), draw(arrays(heads, n, head_dim)))
-              for n in lengths]
-    return {"num_heads": heads, "head_dim": head_dim, "slot": draw(st.integers(0, 1)),
-            "chunks": chunks}
+    chunks = [(quarter_steps(draw(seeds), heads, n, head_dim),
+               quarter_steps(draw(seeds), heads, n, head_dim)) for n in lengths]
+    return Case(num_heads=heads, head_dim=head_dim, slot=draw(st.integers(0, 1)), chunks=chunks)
+
+
+THREE_TOKENS = Case(query=np.array([[[1.0], [0.0], [-1.0]]]),
+                    key=np.array([[[1.0], [-1.0], [0.5]]]),
+                    value=np.array([[[1.0], [0.0], [-1.0]]]), order=np.array([2, 0, 1]))
+"""The permutation checks' explicit example (``order`` reorders queries or keys)."""
 
 
 # ----------------------------------------------------------------------------- shared by the checks
@@ -144,6 +216,7 @@ def _mha(student: Any, setup: dict[str, Any],
 
 @pytest.mark.task("causal_mask")
 @EXAMPLES
+@example(n=3)
 @given(n=st.integers(1, 8))
 def test_causal_mask_grows_by_a_row_and_a_column(student, tol, n):
     """create_causal_mask(n + 1) is create_causal_mask(n) plus a last query that may attend
@@ -180,13 +253,14 @@ def test_causal_mask_grows_by_a_row_and_a_column(student, tol, n):
 
 @pytest.mark.task("scaled_dot_product")
 @EXAMPLES
-@given(inputs=qkv(), data=st.data())
-def test_weight_rows_sum_to_one(student, tol, inputs, data):
+@example(case=Case(query=np.zeros((1, 2, 1)), key=np.zeros((1, 2, 1)),
+                   value=np.zeros((1, 2, 1)), mask=np.array([[True, False], [False, False]])))
+@given(case=masked_qkv())
+def test_weight_rows_sum_to_one(student, tol, case):
     """Attention weights are finite, non-negative, zero where blocked, rows sum to 1.
 
     Rows whose keys are all blocked only need to be finite."""
-    q, k, v = inputs
-    mask = data.draw(hnp.arrays(bool, (q.shape[1], k.shape[1])), label="mask")
+    q, k, v, mask = case["query"], case["key"], case["value"], case["mask"]
     _, weights = _pair(student.ScaledDotProductAttention(dropout=0.0).forward(
         q, k, v, mask=mask, return_attention_weights=True), "forward")
     w = to_float(weights)
@@ -227,18 +301,19 @@ def test_weight_rows_sum_to_one(student, tol, inputs, data):
 
 @pytest.mark.task("scaled_dot_product")
 @EXAMPLES
-@given(inputs=qkv(self_attention=True), data=st.data())
-def test_causal_outputs_ignore_future_tokens(student, tol, inputs, data):
+@example(case=Case(query=np.array([[[1.0], [1.0]]]), key=np.zeros((1, 2, 1)),
+                   value=np.array([[[1.0], [0.0]]]), p=0, key_change=0.25, value_change=0.25))
+@given(case=later_change())
+def test_causal_outputs_ignore_future_tokens(student, tol, case):
     """Outputs do not depend on keys and values their queries may not attend to.
 
     When queries 0..p may attend to keys 0..p only, changing keys and values after position
     p leaves outputs 0..p unchanged."""
-    q, k, v = inputs
+    q, k, v, p = case["query"], case["key"], case["value"], case["p"]
     seq = q.shape[1]
-    p = data.draw(st.integers(0, seq - 1), label="p")
     later_k, later_v = k.copy(), v.copy()
-    later_k[:, p + 1:] += data.draw(nonzero, label="key_change")
-    later_v[:, p + 1:] += data.draw(nonzero, label="value_change")
+    later_k[:, p + 1:] += case["key_change"]
+    later_v[:, p + 1:] += case["value_change"]
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
     mask = _blocked_after(seq, p)
     before = to_float(sdpa.forward(q, k, v, mask=mask))
@@ -251,11 +326,11 @@ def test_causal_outputs_ignore_future_tokens(student, tol, inputs, data):
 
 @pytest.mark.task("scaled_dot_product")
 @EXAMPLES
-@given(inputs=qkv(), data=st.data())
-def test_permuting_queries_permutes_outputs(student, tol, inputs, data):
+@example(case=THREE_TOKENS)
+@given(case=with_order("query"))
+def test_permuting_queries_permutes_outputs(student, tol, case):
     """Queries are independent: reordering them reorders the output rows the same way."""
-    q, k, v = inputs
-    order = np.array(data.draw(st.permutations(range(q.shape[1])), label="order"))
+    q, k, v, order = case["query"], case["key"], case["value"], case["order"]
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
     out = to_float(sdpa.forward(q, k, v))
     assert_close(sdpa.forward(q[:, order], k, v), out[:, order], tol=tol,
@@ -265,11 +340,11 @@ def test_permuting_queries_permutes_outputs(student, tol, inputs, data):
 
 @pytest.mark.task("scaled_dot_product")
 @EXAMPLES
-@given(inputs=qkv(), data=st.data())
-def test_permuting_keys_and_values_together_changes_nothing(student, tol, inputs, data):
+@example(case=THREE_TOKENS)
+@given(case=with_order("key"))
+def test_permuting_keys_and_values_together_changes_nothing(student, tol, case):
     """Attention is a weighted sum over key/value pairs: their order does not matter."""
-    q, k, v = inputs
-    order = np.array(data.draw(st.permutations(range(k.shape[1])), label="order"))
+    q, k, v, order = case["query"], case["key"], case["value"], case["order"]
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
     assert_close(sdpa.forward(q, k[:, order], v[:, order]), sdpa.forward(q, k, v), tol=tol,
                  what="output after reordering keys and values together",
@@ -278,11 +353,12 @@ def test_permuting_keys_and_values_together_changes_nothing(student, tol, inputs
 
 @pytest.mark.task("scaled_dot_product")
 @EXAMPLES
-@given(inputs=qkv(), data=st.data())
-def test_adding_a_vector_to_every_key_changes_nothing(student, tol, inputs, data):
+@example(case=Case(query=np.array([[[1.0], [-1.0]]]), key=np.zeros((1, 1, 1)),
+                   value=np.ones((1, 1, 1)), shift=np.ones(1)))
+@given(case=with_vector("shift"))
+def test_adding_a_vector_to_every_key_changes_nothing(student, tol, case):
     """Adding c to every key adds q.c to a whole row of scores, which softmax ignores."""
-    q, k, v = inputs
-    shift = data.draw(arrays(k.shape[-1]), label="shift")
+    q, k, v, shift = case["query"], case["key"], case["value"], case["shift"]
     sdpa = student.ScaledDotProductAttention(dropout=0.0)
     assert_close(sdpa.forward(q, k + shift, v), sdpa.forward(q, k, v), tol=tol,
                  what="output after adding the same vector to every key",
@@ -291,12 +367,13 @@ def test_adding_a_vector_to_every_key_changes_nothing(student, tol, inputs, data
 
 @pytest.mark.task("scaled_dot_product")
 @EXAMPLES
-@given(inputs=qkv(), data=st.data())
-def test_identical_keys_give_the_mean_of_values(student, tol, inputs, data):
+@example(case=Case(query=np.ones((1, 1, 1)), key=np.zeros((1, 2, 1)),
+                   value=np.array([[[1.0], [0.0]]]), every_key=np.ones(1)))
+@given(case=with_vector("every_key"))
+def test_identical_keys_give_the_mean_of_values(student, tol, case):
     """When every key is the same, every query weighs all values equally."""
-    q, k, v = inputs
-    key = data.draw(arrays(k.shape[-1]), label="key")
-    same = np.broadcast_to(key, k.shape).copy()
+    q, k, v = case["query"], case["key"], case["value"]
+    same = np.broadcast_to(case["every_key"], k.shape).copy()
     out = student.ScaledDotProductAttention(dropout=0.0).forward(q, same, v)
     expected = np.broadcast_to(v.mean(axis=1, keepdims=True), (q.shape[0], q.shape[1],
                                                                 v.shape[-1]))
@@ -310,7 +387,8 @@ def test_identical_keys_give_the_mean_of_values(student, tol, inputs, data):
 @pytest.mark.task("multi_head")
 @pytest.mark.points(0)  # it runs the student's SDPA too: feedback only (no double jeopardy)
 @EXAMPLES
-@given(setup=mha_setup(num_heads=1))
+@example(setup=Case(num_heads=1, embed_dim=1, x=np.array([[[1.0], [-1.0]]])))
+@given(setup=one_head())
 def test_one_head_is_single_head_attention(student, tol, setup):
     """With num_heads=1 and diagonal weights diag(d), MHA is ScaledDotProductAttention on
     the scaled inputs, output scaled by d_o (x @ diag(d) is x * d: no projection here)."""
@@ -328,17 +406,18 @@ def test_one_head_is_single_head_attention(student, tol, setup):
 @pytest.mark.task("multi_head")
 @pytest.mark.points(0)  # it runs the student's SDPA too: feedback only (no double jeopardy)
 @EXAMPLES
-@given(setup=mha_setup(), data=st.data())
-def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup, data):
+@example(setup=Case(num_heads=2, embed_dim=2,
+                    x=np.array([[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]), p=0, change=0.25))
+@given(setup=mha_later_change())
+def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup):
     """Multi-head outputs do not depend on tokens their queries may not attend to.
 
     When queries 0..p may attend to tokens 0..p only, changing tokens after p leaves
     outputs 0..p alone."""
-    x = setup["x"]
+    x, p = setup["x"], setup["p"]
     seq = x.shape[1]
-    p = data.draw(st.integers(0, seq - 1), label="p")
     later = x.copy()
-    later[:, p + 1:] += data.draw(nonzero, label="change")
+    later[:, p + 1:] += setup["change"]
     mha = _mha(student, setup)
     mask = _blocked_after(seq, p)
     before = to_float(mha.forward(x, x, x, mask=mask))
@@ -354,6 +433,9 @@ def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup, data):
 
 @pytest.mark.task("kv_cache")
 @EXAMPLES
+@example(plan=Case(num_heads=1, head_dim=1, slot=1,
+                   chunks=[(np.array([[[1.0]]]), np.array([[[-1.0]]])),
+                           (np.array([[[0.5]]]), np.array([[[-0.5]]]))]))
 @given(plan=appends())
 def test_cache_returns_exactly_what_was_appended(student, tol, plan):
     """The cache returns exactly what was appended, and leaves the other slot alone.
