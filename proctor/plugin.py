@@ -99,6 +99,7 @@ class ProctorPlugin:
         self.collection_errors: list[str] = []
         self.task_weights: dict[str, float] = {}
         self._previous_profile = "default"
+        self._restore_constants: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ setup
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -108,9 +109,11 @@ class ProctorPlugin:
             config.addinivalue_line("markers", line)
         self._previous_profile = getattr(settings, "_current_profile", None) or "default"
         settings.load_profile(_PROFILE)
+        self._restore_constants = _hide_local_constants()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         settings.load_profile(self._previous_profile)
+        self._restore_constants()
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         keep, drop = [], []
@@ -259,6 +262,32 @@ class ProctorPlugin:
                 o.hint = rec.hint
             done.append(o)
         return done
+
+
+def _hide_local_constants() -> Callable[[], None]:
+    """Stop Hypothesis drawing constants from whatever "local" modules are imported.
+
+    Since 6.131 Hypothesis sometimes draws numbers found in the source of imported modules
+    outside site-packages: proctor itself when installed editable, the suite's helpers, a
+    course's other code. Which of those a process has imported differs between students'
+    local checks and the official grade (and grows during a batch), so the same derandomized
+    test would try different examples. Returns the function that undoes it. Hypothesis has
+    no setting for this; if its internals move, the examples are merely no longer pinned.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        original, empty, cache = providers._get_local_constants, providers.Constants(), providers.CONSTANTS_CACHE
+    except (ImportError, AttributeError):
+        return lambda: None
+    providers._get_local_constants = lambda: empty
+    cache.cache.clear()  # constants chosen before, with the local ones in them
+
+    def restore() -> None:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
+    return restore
 
 
 class _Unshrinkable(BaseException):

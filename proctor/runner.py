@@ -33,7 +33,7 @@ VISIBILITIES = ("all", "public", "hidden")
 #: pytest's own plugins that grading does not need. unraisableexception and
 #: threadexception run gc.collect() several times per session, which alone cost
 #: ~0.3 s per submission with numpy in the heap.
-_UNUSED_PLUGINS = ("cacheprovider", "warnings", "unraisableexception", "threadexception", "doctest",
+_UNUSED_PLUGINS = ("cacheprovider", "warnings", "unraisableexception", "threadexception", "doctest", "logging",
                    "junitxml", "pastebin", "legacypath", "lsof", "stepwise", "faulthandler", "setuponly",
                    "setupplan", "nose")
 

@@ -107,6 +107,45 @@ def test_a_stub_fails_a_property_test_at_its_first_example(minimath, tmp_path):
     assert shrunk.output.count("int add") > 1
 
 
+SEED_TEST = '''
+import pytest
+from hypothesis import given, settings, strategies as st
+
+
+@pytest.mark.task("add")
+@pytest.mark.visibility("public")
+@settings(max_examples=100)
+@given(st.integers(0, 2**16))
+def test_add_zero(student, n):
+    assert student.add(n, 0) == n
+'''
+
+
+def test_generated_examples_do_not_depend_on_what_the_process_imported(tmp_path, monkeypatch):
+    """Hypothesis (6.131+) also draws constants found in "local" modules (outside
+    site-packages) that happen to be imported, so the same suite could try other examples
+    in students' local checks than in the official grade. The plugin hides them."""
+    import shutil
+
+    from proctor.config import load_course
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course)
+    (course / "graders" / "minimath" / "public" / "test_seeds.py").write_text(SEED_TEST)
+    assignment = load_course(course / "course.toml").assignment("minimath")
+    talkative = tmp_path / "talkative.py"
+    talkative.write_text((MINICOURSE / "submissions" / "correct.py").read_text().replace(
+        "def add(a, b):\n", "def add(a, b):\n    if isinstance(a, int):\n        print('add', a)\n"))
+    before = grade_submission(assignment, talkative).output
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "many_constants.py").write_text(f"VALUES = {list(range(1000, 1400, 7))}\n")
+    monkeypatch.syspath_prepend(str(extra))
+    __import__("many_constants")
+    after = grade_submission(assignment, talkative).output
+    assert before.count("add") >= 50 and after == before
+
+
 def test_grade_output_folders_never_collide(tmp_path):
     from pathlib import Path
 
