@@ -156,3 +156,21 @@ def test_grade_output_folders_never_collide(tmp_path):
     assert len(set(folders)) == 3
     assert folders[2] == tmp_path / "alice"
     assert output_folders(tmp_path, [Path("x/one.py")]) == [tmp_path]
+
+
+def test_counterexamples_include_interactive_draws():
+    """A public test that draws with st.data() shows those draws with its example."""
+    from hypothesis import given, settings, strategies as st
+
+    from proctor.plugin import _falsifying_example
+
+    @settings(database=None, derandomize=True)
+    @given(st.integers(0, 3), st.data())
+    def fails(n, data):
+        assert data.draw(st.integers(10, 20), label="k") < 10
+
+    try:
+        fails()
+    except AssertionError as exc:
+        shown = _falsifying_example(exc)
+    assert shown.startswith("Falsifying example: fails(") and "Draw 1 (k): 10" in shown
