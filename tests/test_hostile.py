@@ -67,3 +67,29 @@ def test_a_sandbox_that_cannot_start_says_why(monkeypatch):
     with pytest.raises(RuntimeError, match="sandbox \\(rlimits\\) failed to start: no numpy here"):
         box.spawn(ChildLimits())
     box.close()
+
+
+def test_an_automatic_level_that_cannot_start_falls_back(monkeypatch, minimath):
+    """Starting the fork server is the test of a level: where the strongest one fails (no
+    user namespaces, say), the next is used, and the result says which."""
+    import sys
+
+    from conftest import MINICOURSE
+    from proctor.sandbox import isolation
+
+    real = isolation.command
+    failing = isolation.candidates()[0]
+
+    def command(level, fd):
+        if level == failing:
+            return [sys.executable, "-c", "raise SystemExit('no namespaces here')"]
+        return real(level, fd)
+
+    monkeypatch.setattr(isolation, "command", command)
+    monkeypatch.delenv("PROCTOR_ISOLATION", raising=False)
+    if len(isolation.candidates()) < 2:
+        pytest.skip("only one isolation level is installed here")
+    with Sandbox() as box:
+        result = grade_submission(minimath, MINICOURSE / "submissions" / "correct.py", sandbox=box)
+    assert result.isolation == isolation.candidates()[1] != failing
+    assert result.score == result.max_score

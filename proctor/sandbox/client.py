@@ -54,11 +54,20 @@ class Sandbox:
     """One fork server at a given isolation level; spawns children for submissions."""
 
     def __init__(self, isolation_level: str | None = None) -> None:
-        self.level = isolation.best_available(isolation_level)
+        self._levels = isolation.candidates(isolation_level)
         self._proc: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
         self._ready = False
-        self.pid_namespace = self.level in ("bwrap", "unshare")
+
+    @property
+    def level(self) -> str:
+        """The isolation level in use: the strongest whose fork server started (or, before
+        the first start completes, the one being tried)."""
+        return self._levels[0]
+
+    @property
+    def pid_namespace(self) -> bool:
+        return self.level in ("bwrap", "unshare")
 
     # --------------------------------------------------------------- zygote
     def start(self) -> "Sandbox":
@@ -75,11 +84,22 @@ class Sandbox:
                     isolation.command(self.level, theirs.fileno()), pass_fds=(theirs.fileno(),),
                     env=isolation.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE, start_new_session=True, cwd="/")
+            except OSError as exc:  # the tool itself is missing or not executable
+                ours.close()
+                return self._failed_to_start(str(exc))
             finally:
                 theirs.close()
             self._ctrl = ours
             self._ready = False
         return self
+
+    def _failed_to_start(self, why: str) -> "Sandbox":
+        """Try the next level if the level was chosen automatically, else say why."""
+        self.close()
+        if len(self._levels) > 1:
+            self._levels.pop(0)
+            return self.start()
+        raise RuntimeError(f"the sandbox ({self.level}) failed to start: {why.strip() or 'no output'}")
 
     def _wait_ready(self) -> None:
         """Wait for the fork server's hello, or fail with what it printed."""
@@ -91,10 +111,11 @@ class Sandbox:
             hello = b""
         if not hello:
             err = self._proc.stderr.read().decode(errors="replace")[-2000:] if self._proc.stderr else ""
-            self.close()
-            raise RuntimeError(f"the sandbox ({self.level}) failed to start: {err.strip() or 'no output'}")
+            self._failed_to_start(err)
+            return self._wait_ready()
         self._ctrl.settimeout(_CONTROL_TIMEOUT_S)
         self._ready = True
+        del self._levels[1:]  # settled: a later restart never quietly drops to a weaker level
 
     def _control(self, request: dict, fds: list[int] | None = None) -> dict:
         if self._ctrl is None or self._proc is None or self._proc.poll() is not None:

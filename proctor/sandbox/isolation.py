@@ -83,16 +83,22 @@ def available(level: str) -> bool:
         return False
 
 
-def best_available(requested: str | None = None) -> str:
-    """The strongest level that works, or ``requested`` (env ``PROCTOR_ISOLATION``) if set."""
+def candidates(requested: str | None = None) -> list[str]:
+    """The levels to try, strongest first, without trying any: ``requested`` (or env
+    ``PROCTOR_ISOLATION``) alone, else every level whose tool is installed. Starting the
+    fork server is the real test of a level (see ``Sandbox``); probing first would start
+    an interpreter and import numpy twice."""
     requested = requested or os.environ.get("PROCTOR_ISOLATION") or None
     if requested:
-        if requested not in LEVELS:
-            raise ValueError(f"unknown isolation level {requested!r}; expected one of {', '.join(LEVELS)}")
-        if not available(requested):
-            raise RuntimeError(f"isolation level {requested!r} does not work on this machine")
-        return requested
-    return next(level for level in LEVELS if available(level))
+        _check_name(requested)
+        return [requested]
+    return [level for level in LEVELS
+            if level == "rlimits" or shutil.which("bwrap" if level == "bwrap" else "unshare")]
+
+
+def _check_name(level: str) -> None:
+    if level not in LEVELS:
+        raise ValueError(f"unknown isolation level {level!r}; expected one of {', '.join(LEVELS)}")
 
 
 def clean_env() -> dict[str, str]:
