@@ -42,6 +42,9 @@ def _pytest_args(graders: Path, extra: list[str] | None = None) -> list[str]:
     disabled = [arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]
     return [str(graders), *disabled, "-q", "--no-header", "--no-summary", "-rN", "--tb=no",
             "--import-mode=importlib", "--rootdir", str(graders), "-c", os.devnull,
+            # The suite is self-contained: no conftest.py from the directories above it (a
+            # course repository's own test setup), and no walk over their other entries.
+            "--confcutdir", str(graders),
             "-W", "ignore", *(extra or [])]
 
 

@@ -146,6 +146,21 @@ def test_generated_examples_do_not_depend_on_what_the_process_imported(tmp_path,
     assert before.count("add") >= 50 and after == before
 
 
+def test_conftest_files_above_the_suite_are_not_loaded(tmp_path):
+    """A course repository's own conftest.py (above graders/) is not part of its suites."""
+    import shutil
+
+    from proctor.config import load_course
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course)
+    for above in (tmp_path, course, course / "graders"):
+        (above / "conftest.py").write_text("raise RuntimeError('not part of the suite')\n")
+    assignment = load_course(course / "course.toml").assignment("minimath")
+    result = grade_submission(assignment, course / "submissions" / "correct.py")
+    assert result.score == result.max_score == 40
+
+
 def test_grade_output_folders_never_collide(tmp_path):
     from pathlib import Path
 
