@@ -256,6 +256,20 @@ def test_override_template_cannot_see_hidden_data(tmp_path: Path) -> None:
     assert "SECRET" not in json.dumps(context, default=str)
 
 
+def test_an_edited_course_template_shows_in_the_next_page(tmp_path: Path) -> None:
+    """Environments are kept between pages (compiling templates is most of a page's cost),
+    but an override edited in between is recompiled."""
+    import os
+
+    template = tmp_path / "feedback.html.j2"
+    template.write_text("first {{ tasks | length }}")
+    assert render_feedback({"tests": []}, template_dir=tmp_path).startswith("first")
+    template.write_text("second {{ tasks | length }}")
+    stat = template.stat()
+    os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert render_feedback({"tests": []}, template_dir=tmp_path).startswith("second")
+
+
 # --- efficiency plots -----------------------------------------------------------------
 
 def test_efficiency_plot_is_a_labelled_figure(alice: dict, alice_page) -> None:
