@@ -383,8 +383,9 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 def _falsifying_example(exc: BaseException) -> str | None:
     notes = getattr(exc, "__notes__", None) or []
-    # The example, and what the test drew from st.data() while running it ("Draw 1: ...").
-    lines = [n for n in notes if n.startswith(("Falsifying", "Draw "))]
+    # The example ("Falsifying example: ...", "Failing test case: ..." since Hypothesis
+    # 6.16x), and what the test drew from st.data() while running it ("Draw 1: ...").
+    lines = [n for n in notes if n.startswith(("Falsifying", "Failing", "Draw "))]
     return "\n".join(lines)[:4000] if lines else None
 
 

@@ -188,4 +188,16 @@ def test_counterexamples_include_interactive_draws():
         fails()
     except AssertionError as exc:
         shown = _falsifying_example(exc)
-    assert shown.startswith("Falsifying example: fails(") and "Draw 1 (k): 10" in shown
+    assert shown.startswith(("Falsifying example: fails(", "Failing test case: fails("))
+    assert "Draw 1 (k): 10" in shown
+
+
+def test_a_failing_public_property_test_shows_its_smallest_input(minimath, tmp_path):
+    """Through the whole pipeline, whatever Hypothesis calls the example in its notes."""
+    wrong = tmp_path / "wrong_add.py"
+    wrong.write_text((MINICOURSE / "submissions" / "correct.py").read_text().replace(
+        "def add(a, b):\n", "def add(a, b):\n    if isinstance(a, int) and a > 2:\n        return a - b\n"))
+    result = grade_submission(minimath, wrong)
+    commutes = next(t for t in result.tests if t.id.endswith("test_add_commutes"))
+    assert commutes.status == "failed"
+    assert "test_add_commutes(" in commutes.counterexample and "3" in commutes.counterexample
