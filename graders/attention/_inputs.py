@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 WEIGHT_NAMES = ("w_q", "w_k", "w_v", "w_o")
@@ -151,6 +152,13 @@ class Case(dict):
                                                        for line in rest)]) + ",")
         p.break_()
         p.text(")")
+
+
+def examples(n: int) -> settings:
+    """Settings of a property test: ``n`` generated examples (after its explicit ones), the
+    suite's fixtures reused across examples, and one failure reported, not a group."""
+    return settings(max_examples=n, suppress_health_check=[HealthCheck.function_scoped_fixture],
+                    report_multiple_bugs=False)
 
 
 seeds = st.integers(0, 255)

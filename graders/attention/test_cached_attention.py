@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _decoding import Scenario, joined, run_student, scenario
 from _inputs import (
+    examples,
     CACHE_AXES,
     CACHE_IS_THE_FAULT,
     DECODE_AXES,
@@ -186,8 +187,7 @@ def decode_case(draw: st.DrawFn) -> tuple[int, int, int, int, list[int], int]:
 
 # In every grading: slot 1 of two, holding 2 positions already, then a 2-token chunk and
 # single tokens, with 2 heads of 2 dimensions.
-@settings(max_examples=2, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          report_multiple_bugs=False)
+@examples(2)
 @example(case=(4, 2, 1, 2, [2, 1, 1], 1))
 @given(case=decode_case())
 def test_random_schedules(student: Any, reference: Any, check: Any, new_mha: Any,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from _inputs import MASK_AXES, variants
+from _inputs import examples, MASK_AXES, variants
 
 pytestmark = [pytest.mark.task("causal_mask")]
 
@@ -33,8 +33,7 @@ def test_sizes(student: Any, reference: Any, check: Any, seq_len: int) -> None:
     check_mask(student, reference, check, seq_len)
 
 
-@settings(max_examples=4, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          report_multiple_bugs=False)
+@examples(4)
 @given(seq_len=st.integers(min_value=1, max_value=48))
 def test_any_length(student: Any, reference: Any, check: Any, seq_len: int) -> None:
     check_mask(student, reference, check, seq_len)

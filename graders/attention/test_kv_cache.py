@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from _inputs import CACHE_AXES, Op, new_entries, seeds, to_float, update, variants
+from _inputs import examples, CACHE_AXES, Op, new_entries, seeds, to_float, update, variants
 
 pytestmark = [pytest.mark.task("kv_cache")]
 
@@ -239,8 +239,7 @@ def op_sequence(draw: st.DrawFn) -> tuple[tuple[int, int, int, int], list[tuple[
 # In every grading, whatever Hypothesis draws besides: slots of different lengths, an
 # update after a reset of its slot and after a reset of all, an update that exactly fills a
 # slot and one that would overflow it, and a slot used for the first time at the end.
-@settings(max_examples=2, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          report_multiple_bugs=False)
+@examples(2)
 @example(case=((3, 4, 2, 2), [("update", 0, 3), ("update", 2, 1), ("update", 2, 2),
                               ("reset", 0), ("update", 0, 2), ("reset", None),
                               ("update", 2, 4), ("update", 2, 1), ("update", 1, 1)], 1))

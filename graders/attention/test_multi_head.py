@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _inputs import (
+    examples,
     MHA_AXES,
     MHA_WEIGHT_AXES,
     SDPA_IS_THE_FAULT,
@@ -223,8 +224,7 @@ def mha_case(draw: st.DrawFn) -> tuple[Any, ...]:
 # (which only the masking and the softmax's stability decide), and plain values with 3
 # heads under a shared random mask (which the scale, the head split and the projections
 # decide); seq_q != seq_k.
-@settings(max_examples=2, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          report_multiple_bugs=False)
+@examples(2)
 @example(case=mha_inputs((2, 3, 4, 2, 2), "large", ("one key", 3), 1))
 @example(case=mha_inputs((1, 4, 3, 3, 2), "normal", ("random", 2), 2))
 @given(case=mha_case())

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _inputs import (
+    examples,
     SDPA_AXES,
     WEIGHT_AXES,
     allowed_mask,
@@ -205,8 +206,7 @@ def sdpa_case(draw: st.DrawFn) -> tuple[Any, ...]:
 # but one blocked, per batch element (overflow, a fill too small to block), quarter steps
 # under a per-batch random mask (the scale, ties), and identical keys under a shared mask
 # (uniform weights); seq_q != seq_k and d_k != d_v throughout.
-@settings(max_examples=2, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          report_multiple_bugs=False)
+@examples(2)
 @example(case=sdpa_inputs((2, 3, 4, 2, 3), "large", ("one key", 3), 1))
 @example(case=sdpa_inputs((3, 4, 2, 3, 2), "quarters", ("random", 3), 2))
 @example(case=sdpa_inputs((1, 2, 5, 4, 1), "same keys", ("random", 2), 3))
