@@ -63,6 +63,8 @@ class BatchSummary:
     scheduler: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)  # input files by kind (files.csv)
+    notes: list[str] = field(default_factory=list)       # what to do with the outputs
 
     @property
     def per_minute(self) -> float:
@@ -80,7 +82,12 @@ class BatchSummary:
                  f"{self.duration_s:.1f} s, {self.per_minute:.1f} graded/min, "
                  + (f"Dask at {self.scheduler}" if self.scheduler
                     else f"{self.workers} workers")]
+        if self.files:
+            lines.append(f"{sum(self.files.values())} files in the input: "
+                         + ", ".join(f"{n} {k}" for k, n in self.files.items())
+                         + " (each one in files.csv; errors also in errors.csv)")
         lines += [f"  {name}: {path}" for name, path in self.outputs.items()]
+        lines += [f"  * {note}" for note in self.notes]
         lines += [f"  ! {problem}" for problem in self.problems[:20]]
         if len(self.problems) > 20:
             lines.append(f"  ... and {len(self.problems) - 20} more in summary.json")
@@ -179,7 +186,9 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
               format: str | None = None, exports: Iterable[str] = EXPORTS,  # noqa: A002
               canvas_assignment_id: str | None = None, moodle_worksheet: Path | None = None,
               late_marker_days: float | None = 1.0, limits: Limits = Limits(),
-              hidden_visibility: str = "after_published") -> BatchSummary:
+              hidden_visibility: str = "after_published",
+              canvas_anonymous_map: Path | None = None, moodle_columns: str | None = None,
+              moodle_groups: Path | None = None) -> BatchSummary:
     """Grade every submission in ``input`` into ``out``; see the module docstring.
 
     ``resume`` continues a batch in ``out`` (required when ``out`` already has a
@@ -192,8 +201,19 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
     if journal_path.exists() and not resume:
         raise ProctorError(f"{out} already holds a batch ({JOURNAL}); pass --resume to "
                            f"continue it, or choose an empty output directory")
+    from proctor.lms import canvas as canvas_lms, moodle as moodle_lms
+    from proctor.lms.outputs import count_files
+
+    ledger: list = []
+    notes: list[str] = []
+    columns = moodle_lms.parse_columns(moodle_columns)
+    anon_map = (canvas_lms.read_anonymous_map(canvas_anonymous_map)
+                if canvas_anonymous_map else None)  # read before grading: a bad file stops now
     entries = discover(input, assignment=assignment, format=format, limits=limits,
-                       moodle_worksheet=moodle_worksheet)
+                       moodle_worksheet=moodle_worksheet, ledger=ledger, notes=notes,
+                       moodle_columns=columns,
+                       moodle_groups=moodle_lms.read_groups(moodle_groups)
+                       if moodle_groups else None)
     if not entries:
         raise ProctorError(f"{input}: no submissions found (expected a Canvas, Moodle, "
                            f"Gradescope or nbgrader export, or a directory of "
@@ -203,7 +223,8 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
     exports = tuple(exports)
     summary = BatchSummary(out=str(out), format=entries[0].format if entries else "none",
                            total=len(entries), scheduler=scheduler,
-                           workers=0 if scheduler else (workers or os.cpu_count() or 1))
+                           workers=0 if scheduler else (workers or os.cpu_count() or 1),
+                           files=count_files(ledger), notes=notes)
     if journal.damaged_lines:
         summary.problems.append(f"{JOURNAL}: ignored {journal.damaged_lines} line(s) cut "
                                 f"short by a crash")
@@ -245,10 +266,11 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
     results = load_results(out, sorted({e.key for e in entries}))
     template = None
     if "moodle" in exports and summary.format == "moodle":
-        template = moodle_template(input, moodle_worksheet, limits)
-    written = write_class_outputs(out, assignment, results, exports=exports,
-                                  canvas_assignment_id=canvas_assignment_id,
-                                  moodle_template=template)
+        template = moodle_template(input, moodle_worksheet, limits, columns)
+    written = write_class_outputs(
+        out, assignment, results, exports=exports, canvas_assignment_id=canvas_assignment_id,
+        moodle_template=template, ledger=ledger, notes=summary.notes,
+        canvas_anonymous_map=anon_map)
     summary.outputs = {name: str(path) for name, path in written.items()}
     summary.duration_s = round(time.monotonic() - started, 3)
     from proctor.atomic import write_json

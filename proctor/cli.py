@@ -146,7 +146,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
         exports=[e for e in args.export.split(",") if e] if args.export else _default_exports(),
         canvas_assignment_id=args.canvas_assignment_id,
         moodle_worksheet=Path(args.moodle_worksheet) if args.moodle_worksheet else None,
-        late_marker_days=late_days, hidden_visibility=args.hidden_visibility)
+        late_marker_days=late_days, hidden_visibility=args.hidden_visibility,
+        canvas_anonymous_map=Path(args.canvas_anonymous_map) if args.canvas_anonymous_map else None,
+        moodle_columns=args.moodle_columns,
+        moodle_groups=Path(args.moodle_groups) if args.moodle_groups else None)
     print(summary.report())
     return EXIT_CHECK_FAILED if summary.failed else EXIT_OK
 
@@ -226,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "canvas,moodle,nbgrader,gradescope,dashboard,feedback")
     p.add_argument("--canvas-assignment-id", help="the Canvas assignment id, for grades.csv's column")
     p.add_argument("--moodle-worksheet", help="Moodle's downloaded grading worksheet CSV, to fill in")
+    p.add_argument("--canvas-anonymous-map", help="CSV 'anonymous id,Canvas user id', to put anonymously "
+                   "graded students in grades.csv")
+    p.add_argument("--moodle-columns", help="worksheet headers when the site's language is not English or "
+                   "German, e.g. id=Identificador,grade=Calificación,modified=...,max=...")
+    p.add_argument("--moodle-groups", help="CSV 'group id or name,participant id': grade Moodle team "
+                   "submissions, each member getting the team's grade")
     p.add_argument("--late-marker-days", default="1", help="days charged for Canvas's 'late' marker, or 'none'")
     p.add_argument("--hidden-visibility", default="after_published",
                    choices=("after_published", "hidden", "after_due_date"),

@@ -181,8 +181,9 @@ def test_canvas_and_moodle_exports_round_trip_through_a_batch(assignment, tmp_pa
     run_batch(assignment, moodle, out, workers=2, progress=False)
     sheet = {row["Identifier"]: row for row in
              csv.DictReader((out / "moodle_grading_worksheet.csv").open(newline=""))}
-    # Ada: worksheet says Friday 11 December 2026, 11:30 PM (due 23:59 that day): on time
-    assert sheet["Participant 4711"]["Grade"] == "10.00"
+    # Ada: worksheet says Friday 11 December 2026, 11:30 PM (due 23:59 that day): on time;
+    # 10 / 10 scaled to the worksheet's Maximum Grade of 100
+    assert sheet["Participant 4711"]["Grade"] == "100.00"
     # Alan: buggy (0 points) and two days late: still 0, with the penalty noted
     assert sheet["Participant 4712"]["Grade"] == "0.00"
     assert sheet["Participant 4713"]["Grade"] == ""  # no submission: untouched

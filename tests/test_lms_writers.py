@@ -114,9 +114,11 @@ def test_moodle_worksheet_round_trip(tmp_path):
     out = list(csv.DictReader(path.open(newline="")))
     assert [r["Identifier"] for r in out] == ["Participant 4711", "Participant 4712",
                                               "Participant 4713"]
-    assert list(out[0]) == template[0]  # same columns, same order as Moodle gave them
+    assert list(out[0]) == template.header  # same columns, same order as Moodle gave them
     ada, alan, grace = out
-    assert ada["Grade"] == "35.00" and ada["Last modified (grade)"].startswith("Monday, 14")
+    # 35 / 40 on the worksheet's Maximum Grade of 100; an empty "-" grade time is filled in
+    # a form PHP's strtotime reads in any site language
+    assert ada["Grade"] == "87.50" and ada["Last modified (grade)"] == "2026-12-14 09:05"
     assert "mask: 10.00 / 10.00" in ada["Feedback comments"]
     assert ada["Last modified (submission)"] == "Friday, 11 December 2026, 11:30 PM"
     assert alan["Grade"] == "" and "empty file" in alan["Feedback comments"]

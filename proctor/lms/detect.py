@@ -2,8 +2,14 @@
 
 Detection looks only at names, most specific first: a Gradescope export has
 ``submission_metadata.yml``; nbgrader has ``submitted/<student>/<assignment>/``; Moodle has
-``_assignsubmission_`` folders; Canvas has ``name_[late_]uid_attachment_file`` names.
-Anything else is a plain directory of ``<student>.ipynb`` files or ``<student>/`` folders.
+``_assignsubmission_`` folders; Canvas has ``name_[LATE_]uid_attachment_file`` (or
+``[LATE_]anon_<id>_...``) names. Anything else is a plain directory of ``<student>.ipynb``
+files or ``<student>/`` folders; when some of its files look like an LMS's names, the
+``ledger`` says so, since a half-recognised export read as a directory would turn one
+student with two files into two students.
+
+With a ``ledger`` list, every file of the input is accounted for there: graded,
+superseded, extra beside a graded file, or an error with the reason.
 """
 
 from __future__ import annotations
@@ -14,11 +20,11 @@ from typing import Any
 from proctor.errors import SubmissionError
 from proctor.lms import canvas, directory, gradescope, moodle, nbgrader_tree
 from proctor.lms.archive import Limits, Member, read_input
-from proctor.lms.entry import SubmissionEntry
+from proctor.lms.entry import FileRecord, SubmissionEntry
 from proctor.lms.pick import choose
 from proctor.lms.tree import strip_common_root
 
-__all__ = ["FORMATS", "detect_format", "discover"]
+__all__ = ["FORMATS", "detect_format", "discover", "lookalikes"]
 
 FORMATS = ("gradescope", "nbgrader", "moodle", "canvas", "directory")
 
@@ -36,15 +42,32 @@ def detect_format(members: list[Member]) -> str:
     return "directory"
 
 
+def lookalikes(members: list[Member]) -> str | None:
+    """Why a "directory" input may really be an LMS export (some Canvas-named files)."""
+    top = [m.name for m in members if "/" not in m.name]
+    named = [n for n in top if canvas.parse(n)]
+    if named:
+        return (f"{len(named)} of {len(top)} top-level files are named like a Canvas "
+                f"download (e.g. {named[0]!r}) but most are not, so the input was read as a "
+                f"plain directory (one student per file); if it is a Canvas download, pass "
+                f"--format canvas")
+    return None
+
+
 def discover(input: Path, *, assignment: Any = None, format: str | None = None,  # noqa: A002
              limits: Limits = Limits(), moodle_worksheet: Path | None = None,
-             ) -> list[SubmissionEntry]:
+             ledger: list[FileRecord] | None = None,
+             moodle_columns: dict[str, str] | None = None,
+             moodle_groups: dict[str, list[str]] | None = None,
+             notes: list[str] | None = None) -> list[SubmissionEntry]:
     """Every student's submission in ``input`` (a directory or a zip), sorted by student id.
 
     ``assignment`` (a ``proctor.config.Assignment``) names the preferred file (its
     notebook's stem) and, for nbgrader trees, which assignment to take. ``format`` skips
     detection. Per-student problems become entries with ``error`` set; only an input that
-    cannot be read at all raises ``SubmissionError``.
+    cannot be read at all (or a Moodle team download without ``moodle_groups``, or a
+    worksheet without a needed column) raises ``SubmissionError``. ``ledger`` receives a
+    record per input file; ``notes`` receives lines the instructor should read.
     """
     input = Path(input)
     members = read_input(input, limits)
@@ -60,35 +83,80 @@ def discover(input: Path, *, assignment: Any = None, format: str | None = None, 
     if fmt not in FORMATS:
         raise SubmissionError(f"unknown submission format {fmt!r}; expected one of "
                               f"{', '.join(FORMATS)}")
+    if fmt == "directory" and format is None and notes is not None:
+        warning = lookalikes(members) or lookalikes(stripped)
+        if warning:
+            notes.append(warning)
     prefer = Path(assignment.notebook).stem if assignment is not None else None
+    unassigned: list[FileRecord] = []
+    sheet = None
+    every = members
     if fmt == "gradescope":
         students = gradescope.read(members)
     elif fmt == "nbgrader":
         students = nbgrader_tree.read(members, getattr(assignment, "id", None))
     elif fmt == "moodle":
-        sheet = _worksheet(members, moodle_worksheet)
-        students = moodle.read(members, sheet[1] if sheet else None)
+        found = _worksheet(members, moodle_worksheet, moodle_columns)
+        sheet = found[1] if found else None
+        if found and found[0]:
+            unassigned.append(FileRecord(found[0], "extra", None,
+                                         "Moodle grading worksheet (read, then filled in)"))
+            members = [m for m in members if m.name != found[0]]
+        students = moodle.read(members, sheet, groups=moodle_groups, unassigned=unassigned)
     elif fmt == "canvas":
-        students = canvas.read(members)
+        students = canvas.read(members, unassigned)
     else:
         students = directory.read(members)
+    paths = _paths(members)
+    for files in students:
+        for candidate in files.candidates:
+            if not candidate.path:
+                candidate.path = paths.get(id(candidate.source), "")
     entries = [choose(files, prefer) for files in students]
-    if fmt == "moodle" and sheet:
+    if sheet is not None:
         for entry in entries:
             entry.extra["moodle_worksheet"] = True
     entries.sort(key=lambda e: (e.student_id, e.extra.get("gradescope_submission", "")))
     _unique_keys(entries)
+    if ledger is not None:
+        ledger.extend(_account(every, entries, unassigned))
     return entries
 
 
-def _worksheet(members: list[Member], path: Path | None
-               ) -> tuple[list[str], dict[str, dict[str, str]]] | None:
-    """The Moodle grading worksheet: the given file, else a worksheet CSV in the input."""
-    if path is not None:
-        return moodle.read_worksheet(Path(path).read_text(encoding="utf-8-sig"))
+def _paths(members: list[Member]) -> dict[int, str]:
+    """Input name by the identity of each member's data, for readers that do not record it."""
+    return {id(m.source): m.name for m in members if m.source is not None}
+
+
+def _account(members: list[Member], entries: list[SubmissionEntry],
+             unassigned: list[FileRecord]) -> list[FileRecord]:
+    """Exactly one record per input file; a file no reader took is an error."""
+    records: dict[str, FileRecord] = {r.path: r for r in unassigned}
+    for entry in entries:
+        for record in entry.files:
+            if record.path:
+                records[record.path] = record
     for member in members:
-        if moodle.is_worksheet(member):
-            return moodle.read_worksheet(moodle._text(member))
+        if member.name not in records:
+            records[member.name] = FileRecord(
+                member.name, "error", None,
+                member.error or "not part of any student's submission in this layout; "
+                                "not graded")
+    return [records[m.name] for m in members]
+
+
+def _worksheet(members: list[Member], path: Path | None,
+               columns: dict[str, str] | None = None
+               ) -> tuple[str | None, moodle.Worksheet] | None:
+    """The Moodle grading worksheet: the given file, else a worksheet CSV in the input
+    (with the member's name, so it is accounted for)."""
+    if path is not None:
+        return None, moodle.read_worksheet(Path(path).read_text(encoding="utf-8-sig"),
+                                           columns, source=str(path))
+    for member in members:
+        if moodle.is_worksheet(member, columns):
+            return member.name, moodle.read_worksheet(moodle._text(member), columns,
+                                                      source=member.name)
     return None
 
 
@@ -104,10 +172,12 @@ def _unique_keys(entries: list[SubmissionEntry]) -> None:
 
 
 def moodle_template(input: Path, worksheet: Path | None = None,  # noqa: A002
-                    limits: Limits = Limits()
-                    ) -> tuple[list[str], dict[str, dict[str, str]]] | None:
+                    limits: Limits = Limits(), columns: dict[str, str] | None = None
+                    ) -> moodle.Worksheet | None:
     """The Moodle worksheet to fill in on output (given, or found inside ``input``)."""
-    if worksheet is not None:
-        return _worksheet([], worksheet)
-    members = read_input(Path(input), limits)
-    return _worksheet(members, None) or _worksheet(strip_common_root(members), None)
+    found = _worksheet([], worksheet, columns) if worksheet is not None else None
+    if found is None and worksheet is None:
+        members = read_input(Path(input), limits)
+        found = (_worksheet(members, None, columns)
+                 or _worksheet(strip_common_root(members), None, columns))
+    return found[1] if found else None

@@ -30,5 +30,5 @@ def read(members: list[Member]) -> list[StudentFiles]:
         else:
             student, filename = parts[0], "/".join(parts[1:])
         add_candidate(students, student, StudentFiles(student, None, FORMAT),
-                      Candidate(filename, member.source, member.error))
+                      Candidate(filename, member.source, member.error, path=member.name))
     return list(students.values())

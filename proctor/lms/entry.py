@@ -14,7 +14,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Candidate", "StudentFiles", "SubmissionEntry", "safe_id"]
+__all__ = ["Candidate", "FileRecord", "StudentFiles", "SubmissionEntry", "safe_id"]
+
+KINDS = ("graded", "superseded", "extra", "error")
+
+
+@dataclass
+class FileRecord:
+    """What became of one file of the input, so every file is accounted for.
+
+    ``kind`` is one of ``KINDS``: the file graded for its student; a code file of the same
+    student not graded because another was chosen (``reason`` names it); a non-code file
+    beside a graded one (a README, Canvas's text entry); or an error (``reason`` says why:
+    refused, unreadable, not named like any student's file, the student has no code).
+    """
+
+    path: str
+    kind: str
+    student: str | None
+    reason: str = ""
 
 
 @dataclass
@@ -40,6 +58,7 @@ class SubmissionEntry:
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     key: str = ""
+    files: list[FileRecord] = field(default_factory=list)  # this student's input files
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -66,6 +85,7 @@ class Candidate:
     source: Path | bytes | None
     error: str | None = None
     order: tuple[Any, ...] = ()  # format-specific tie-break, e.g. Canvas attachment id
+    path: str = ""  # the file's name in the input (for the file ledger); "" = not known
 
 
 @dataclass

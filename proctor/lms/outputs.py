@@ -19,7 +19,7 @@ from typing import Any
 from proctor import __version__
 from proctor.lms import canvas, gradescope, moodle, nbgrader_tree
 from proctor.atomic import atomic_open, write_json
-from proctor.lms.entry import SubmissionEntry
+from proctor.lms.entry import KINDS, FileRecord, SubmissionEntry
 
 __all__ = ["EXPORTS", "annotate", "error_result", "write_class_outputs", "write_student"]
 
@@ -111,22 +111,50 @@ def load_results(out: Path, keys: Iterable[str]) -> list[dict[str, Any]]:
 def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]], *,
                         exports: Iterable[str] = EXPORTS,
                         canvas_assignment_id: str | None = None,
-                        moodle_template: tuple[list[str], dict[str, dict[str, str]]] | None
-                        = None) -> dict[str, Path]:
-    """Write the class-level files; returns what was written, by export name."""
+                        moodle_template: moodle.Worksheet | None = None,
+                        ledger: list[FileRecord] | None = None,
+                        canvas_anonymous_map: dict[str, str] | None = None,
+                        notes: list[str] | None = None) -> dict[str, Path]:
+    """Write the class-level files; returns what was written, by export name.
+
+    ``ledger`` (every input file and what became of it) is written as ``files.csv`` and
+    its errors not tied to a student join ``errors.csv``; ``notes`` receives what the
+    instructor must know to import the files (column matching, anonymous students,
+    scaling).
+    """
     exports = set(exports)
     written: dict[str, Path] = {}
+    notes = notes if notes is not None else []
     max_score = float(assignment.max_score)
     if "canvas" in exports:
         written["canvas"] = canvas.write_gradebook(
             results, out / "grades.csv", title=assignment.title, max_score=max_score,
-            canvas_assignment_id=canvas_assignment_id)
-    has_moodle = any((r.get("student") or {}).get("extra", {}).get("moodle_participant_id")
-                     for r in results)
+            canvas_assignment_id=canvas_assignment_id, anon_map=canvas_anonymous_map)
+        if canvas_assignment_id is None:
+            notes.append(f"grades.csv: no --canvas-assignment-id, so Canvas matches the "
+                         f"column by its title {assignment.title!r}; an assignment not "
+                         f"titled exactly so is created anew on import")
+        anonymous = [r for r in results if canvas.is_anonymous(r)]
+        if anonymous:
+            written["canvas_anonymous"] = canvas.write_anonymous(
+                results, out / "canvas_anonymous_grades.csv", max_score=max_score)
+            unmapped = [r for r in anonymous if r["student"]["extra"]["canvas_anonymous_id"]
+                        not in (canvas_anonymous_map or {})]
+            if unmapped:
+                notes.append(
+                    f"{len(unmapped)} anonymous Canvas submission(s) (anon_<id>) have no "
+                    f"Canvas user id, so they are not in grades.csv (Canvas's gradebook "
+                    f"import also refuses grades for an anonymous assignment until its "
+                    f"grades are posted). Enter their scores in SpeedGrader, which shows "
+                    f"the same anonymous ids, from canvas_anonymous_grades.csv; or pass "
+                    f"--canvas-anonymous-map FILE (anonymous id,user id) to put them in "
+                    f"grades.csv")
+    has_moodle = any(moodle.participant_ids(r) for r in results)
     if "moodle" in exports and (has_moodle or moodle_template):
         written["moodle"] = moodle.write_worksheet(
             results, out / "moodle_grading_worksheet.csv", max_score=max_score,
             template=moodle_template)
+        notes.extend(_moodle_notes(results, moodle_template, max_score))
     if "nbgrader" in exports:
         written["nbgrader"] = nbgrader_tree.write_gradebook(
             results, out / "gradebook.db", assignment_id=assignment.id,
@@ -136,8 +164,46 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
         path = _dashboard(out, results)
         if path is not None:
             written["dashboard"] = path
-    written["errors"] = _errors_csv(out / "errors.csv", results)
+    written["errors"] = _errors_csv(out / "errors.csv", results, ledger or [])
+    if ledger is not None:
+        written["files"] = write_ledger(out / "files.csv", ledger)
     return written
+
+
+def _moodle_notes(results: list[dict[str, Any]], sheet: moodle.Worksheet | None,
+                  max_score: float) -> list[str]:
+    """How the worksheet's grades relate to proctor's, and who could not be placed."""
+    if sheet is None:
+        return [f"moodle_grading_worksheet.csv: no downloaded worksheet given, so a standard "
+                f"English one with grades out of {max_score:g}; Moodle skips grades above "
+                f"the assignment's maximum grade: pass --moodle-worksheet to scale to it"]
+    notes = []
+    maxima = {sheet.rows[i][sheet.columns["max"]] for i in sheet.by_pid.values()
+              if sheet.columns["max"] < len(sheet.rows[i])}
+    notes.append(f"moodle_grading_worksheet.csv: grades scaled from /{max_score:g} to the "
+                 f"worksheet's maximum grade ({', '.join(sorted(maxima)) or '?'}); upload "
+                 f"it in Moodle with 'Upload grading worksheet'")
+    missing = sorted({pid for r in results for pid in moodle.participant_ids(r)
+                      if pid not in sheet.by_pid})
+    if missing:
+        notes.append(f"{len(missing)} participant(s) not in the worksheet, so not in the "
+                     f"upload: {', '.join(missing[:10])}")
+    return notes
+
+
+def write_ledger(path: Path, ledger: list[FileRecord]) -> Path:
+    """``files.csv``: every file of the input, what became of it, and why."""
+    with atomic_open(path) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "kind", "student_id", "reason"])
+        for record in ledger:
+            writer.writerow([record.path, record.kind, record.student or "", record.reason])
+    return path
+
+
+def count_files(ledger: list[FileRecord]) -> dict[str, int]:
+    """Files by kind, every kind present (they add up to the files in the input)."""
+    return {kind: sum(1 for r in ledger if r.kind == kind) for kind in KINDS}
 
 
 def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
@@ -163,8 +229,10 @@ def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
     return path
 
 
-def _errors_csv(path: Path, results: list[dict[str, Any]]) -> Path:
-    """One row per student who was not graded or whose file choice needs a look."""
+def _errors_csv(path: Path, results: list[dict[str, Any]],
+                ledger: list[FileRecord] = ()) -> Path:  # type: ignore[assignment]
+    """One row per student who was not graded or whose file choice needs a look, and one
+    per input file that belongs to no student (with the reason)."""
     with atomic_open(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "name", "file", "problem"])
@@ -173,6 +241,10 @@ def _errors_csv(path: Path, results: list[dict[str, Any]]) -> Path:
             for problem in filter(None, [result.get("error"), student.get("note")]):
                 writer.writerow([student.get("id"), student.get("name") or "",
                                  student.get("filename") or "", problem])
+        not_graded = {str((r.get("student") or {}).get("id")) for r in results if r.get("error")}
+        for record in ledger:
+            if record.kind == "error" and record.student not in not_graded:
+                writer.writerow([record.student or "", "", record.path, record.reason])
     return path
 
 

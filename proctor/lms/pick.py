@@ -13,11 +13,13 @@ import re
 from pathlib import Path, PurePosixPath
 
 from proctor.lms.content import SUFFIXES, check_content
-from proctor.lms.entry import Candidate, StudentFiles, SubmissionEntry
+from proctor.lms.entry import KINDS, Candidate, FileRecord, StudentFiles, SubmissionEntry
 
 __all__ = ["choose"]
 
-_RESUBMISSION = re.compile(r"-\d+$")  # Canvas renames a re-upload attention.ipynb -> attention-1
+# Canvas's Attachment.make_unique_filename renames a clash attention.ipynb -> attention-1
+# (after 8 tries, attention-<uuid>); strip that to compare the stem with the assignment's.
+_RESUBMISSION = re.compile(r"-(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 
 def _stem(filename: str) -> str:
@@ -59,31 +61,46 @@ def expand_zips(candidates: list[Candidate]) -> list[Candidate]:
         try:
             members = read_zip(_data(candidate))
         except (SubmissionError, OSError) as error:
-            out.append(Candidate(candidate.filename, None, f"{candidate.filename}: {error}"))
+            out.append(Candidate(candidate.filename, None, f"{candidate.filename}: {error}",
+                                 path=candidate.path))
             continue
+        if not members:
+            out.append(Candidate(candidate.filename, None, f"{candidate.filename}: empty zip",
+                                 path=candidate.path))
         for member in members:
             out.append(Candidate(f"{candidate.filename}/{member.name}", member.source,
-                                 member.error, candidate.order))
+                                 member.error, candidate.order, path=candidate.path))
     return out
 
 
 def choose(files: StudentFiles, prefer: str | None = None) -> SubmissionEntry:
-    """The entry for one student: the best usable candidate, or an error naming every problem."""
+    """The entry for one student: the best usable candidate, or an error naming every
+    problem; ``entry.files`` says what became of each of the student's input files."""
     files.candidates = expand_zips(files.candidates)
+    entry, graded, unusable = _choose(files, prefer)
+    entry.files = ledger(files.candidates, graded, unusable, entry)
+    return entry
+
+
+def _choose(files: StudentFiles, prefer: str | None
+            ) -> tuple[SubmissionEntry, Candidate | None, dict[int, str]]:
     base = dict(student_id=files.student_id, student_name=files.student_name,
                 submitted_at=files.submitted_at, format=files.format,
                 late_marker=files.late_marker, extra=dict(files.extra))
     if files.error:
-        return SubmissionEntry(path_or_bytes=None, filename="", error=files.error, **base)
+        return (SubmissionEntry(path_or_bytes=None, filename="", error=files.error, **base),
+                None, {})
     code = [c for c in files.candidates
             if PurePosixPath(c.filename).suffix.lower() in SUFFIXES]
     if not code:
         seen = [c.filename + (f" ({c.error})" if c.error else "") for c in files.candidates]
         what = "; ".join(seen) if seen else "no files at all"
-        return SubmissionEntry(path_or_bytes=None, filename="", **base,
-                               error=f"no .ipynb or .py file in the submission ({what})")
+        return (SubmissionEntry(path_or_bytes=None, filename="", **base,
+                                error=f"no .ipynb or .py file in the submission ({what})"),
+                None, {})
     ranked = sorted(code, key=lambda c: _rank(c, prefer))
     problems: list[str] = []
+    unusable: dict[int, str] = {}
     for candidate in ranked:
         error = candidate.error
         data = b""
@@ -96,6 +113,7 @@ def choose(files: StudentFiles, prefer: str | None = None) -> SubmissionEntry:
             error = check_content(PurePosixPath(candidate.filename).name, data)
         if error is not None:
             problems.append(error)
+            unusable[id(candidate)] = error
             continue
         note = None
         if len(ranked) > 1:
@@ -106,8 +124,45 @@ def choose(files: StudentFiles, prefer: str | None = None) -> SubmissionEntry:
             if problems:
                 note += f"; skipped because unusable: {'; '.join(problems)}"
         source = candidate.source if isinstance(candidate.source, Path) else data
-        return SubmissionEntry(path_or_bytes=source,
-                               filename=PurePosixPath(candidate.filename).name,
-                               note=note, **base)
-    return SubmissionEntry(path_or_bytes=None, filename=ranked[0].filename, **base,
-                           error="; ".join(problems))
+        return (SubmissionEntry(path_or_bytes=source,
+                                filename=PurePosixPath(candidate.filename).name,
+                                note=note, **base), candidate, unusable)
+    return (SubmissionEntry(path_or_bytes=None, filename=ranked[0].filename, **base,
+                            error="; ".join(problems)), None, unusable)
+
+
+def ledger(candidates: list[Candidate], graded: Candidate | None, unusable: dict[int, str],
+           entry: SubmissionEntry) -> list[FileRecord]:
+    """One record per input file of this student (a zip upload is one file, whatever it
+    held): graded, superseded by the graded file, extra beside it, or an error."""
+    by_path: dict[str, FileRecord] = {}
+    who = entry.student_id
+    for candidate in candidates:
+        if graded is not None and candidate is graded:
+            inside = candidate.filename if candidate.filename != PurePosixPath(
+                candidate.path).name else ""
+            record = FileRecord(candidate.path, "graded", who,
+                                f"graded {inside}" if "/" in inside else "")
+        elif id(candidate) in unusable:
+            kind = "superseded" if graded is not None else "error"
+            instead = f"; graded {graded.filename} instead" if graded is not None else ""
+            record = FileRecord(candidate.path, kind, who,
+                                f"unusable: {unusable[id(candidate)]}{instead}")
+        elif candidate.error:
+            record = FileRecord(candidate.path, "error", who, candidate.error)
+        elif graded is None:
+            record = FileRecord(candidate.path, "error", who,
+                                entry.error or "not graded")
+        elif PurePosixPath(candidate.filename).suffix.lower() in SUFFIXES:
+            record = FileRecord(candidate.path, "superseded", who,
+                                f"{candidate.filename} not graded: {graded.filename} was "
+                                f"chosen (named like the assignment, then .ipynb, then "
+                                f"newest upload, then by name)")
+        else:
+            record = FileRecord(candidate.path, "extra", who,
+                                f"{candidate.filename}: not code; beside the graded "
+                                f"{graded.filename}")
+        old = by_path.get(record.path)
+        if old is None or KINDS.index(record.kind) < KINDS.index(old.kind):
+            by_path[record.path] = record
+    return list(by_path.values())
