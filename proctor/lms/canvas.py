@@ -166,9 +166,11 @@ def write_anonymous(rows: Iterable[dict[str, Any]], out: Path, *, max_score: flo
 
 def read_anonymous_map(path: Path) -> dict[str, str]:
     """``anonymous id -> Canvas user id`` from a two-column CSV (a header row is skipped)."""
-    from proctor.errors import ProctorError
+    from proctor.errors import ProctorError, SubmissionError
 
     mapping: dict[str, str] = {}
+    if not Path(path).is_file():
+        raise SubmissionError(f"{path}: no such file")
     with Path(path).open(newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.reader(handle), 1):
             cells = [c.strip() for c in row if c.strip()]

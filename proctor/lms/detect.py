@@ -151,8 +151,12 @@ def _worksheet(members: list[Member], path: Path | None,
     """The Moodle grading worksheet: the given file, else a worksheet CSV in the input
     (with the member's name, so it is accounted for)."""
     if path is not None:
-        return None, moodle.read_worksheet(Path(path).read_text(encoding="utf-8-sig"),
-                                           columns, source=str(path))
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SubmissionError(f"{path}: cannot read the Moodle grading worksheet "
+                                  f"({error.__class__.__name__}: {error})") from None
+        return None, moodle.read_worksheet(text, columns, source=str(path))
     for member in members:
         if moodle.is_worksheet(member, columns):
             return member.name, moodle.read_worksheet(moodle._text(member), columns,

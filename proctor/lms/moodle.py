@@ -172,6 +172,8 @@ def read_groups(path: Path) -> dict[str, list[str]]:
     """A team map: CSV rows ``group,participant`` (group id or name as in the download,
     participant id or the worksheet identifier); a header row is skipped."""
     groups: dict[str, list[str]] = {}
+    if not Path(path).is_file():
+        raise SubmissionError(f"{path}: no such file")
     with Path(path).open(newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.reader(handle), 1):
             cells = [c.strip() for c in row]
