@@ -203,3 +203,41 @@ def test_a_students_own_zip_is_opened_one_level(tmp_path):
     assert ada.error is None and ada.filename == "attention.ipynb"
     assert "escape.py" in ada.note  # the refused member is listed, not used
     assert "not a readable zip" in entries["12346"].error
+
+
+# ---------------------------------------------------------------------------- accounting
+
+def test_every_file_of_every_format_is_accounted_for(tmp_path):
+    """One ledger record per input file, in every format: graded, superseded, extra or
+    error (with a reason); metadata files (Gradescope's submission_metadata.yml, nbgrader's
+    timestamp.txt) are extras, never errors."""
+    inputs = {
+        "canvas": make_zip(tmp_path / "c.zip", CANVAS),
+        "moodle": make_zip(tmp_path / "m.zip", MOODLE),
+        "nbgrader": write_tree(tmp_path / "nb", {
+            "submitted/alice/attention/attention.ipynb": notebook(),
+            "submitted/alice/attention/timestamp.txt": b"2026-12-12 04:00:01 UTC"}),
+        "gradescope": make_zip(tmp_path / "g.zip", {
+            "submission_metadata.yml": (DATA / "submission_metadata.yml").read_bytes(),
+            "submission_190001/attention.ipynb": notebook(),
+            "submission_190002/attention.py": b"x = 1\n"}),
+        "directory": write_tree(tmp_path / "d", {
+            "alice.ipynb": notebook(), "carol/attention.ipynb": notebook(),
+            "carol/scratch.py": b"c = 1\n", "carol/notes.md": b"n", "README.md": b"r"}),
+    }
+    for fmt, path in inputs.items():
+        ledger: list = []
+        entries = discover(path, assignment=ASSIGNMENT, ledger=ledger)
+        assert {e.format for e in entries} == {fmt}
+        names = sorted(m.name for m in read_input(path))
+        assert sorted(r.path for r in ledger) == names, fmt
+        assert all(r.kind in ("graded", "superseded", "extra", "error") for r in ledger)
+        assert all(r.reason for r in ledger if r.kind != "graded"), fmt
+        assert not [r for r in ledger if r.kind == "error" and r.path.endswith(
+            ("submission_metadata.yml", "timestamp.txt"))]
+    ledger = []
+    discover(inputs["directory"], assignment=ASSIGNMENT, ledger=ledger)
+    kinds = {r.path: r.kind for r in ledger}
+    assert kinds == {"alice.ipynb": "graded", "carol/attention.ipynb": "graded",
+                     "carol/scratch.py": "superseded", "carol/notes.md": "extra",
+                     "README.md": "error"}

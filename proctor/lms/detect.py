@@ -119,7 +119,7 @@ def discover(input: Path, *, assignment: Any = None, format: str | None = None, 
     entries.sort(key=lambda e: (e.student_id, e.extra.get("gradescope_submission", "")))
     _unique_keys(entries)
     if ledger is not None:
-        ledger.extend(_account(every, entries, unassigned))
+        ledger.extend(_account(every, entries, unassigned, fmt))
     return entries
 
 
@@ -128,16 +128,30 @@ def _paths(members: list[Member]) -> dict[int, str]:
     return {id(m.source): m.name for m in members if m.source is not None}
 
 
+# Files the readers take for metadata rather than as submissions.
+METADATA = {"gradescope": "submission_metadata.yml", "nbgrader": "timestamp.txt"}
+
+
 def _account(members: list[Member], entries: list[SubmissionEntry],
-             unassigned: list[FileRecord]) -> list[FileRecord]:
-    """Exactly one record per input file; a file no reader took is an error."""
+             unassigned: list[FileRecord], fmt: str = "") -> list[FileRecord]:
+    """Exactly one record per input file; a file no reader took is an error, except the
+    format's metadata files and, in an nbgrader course tree, other folders' files."""
     records: dict[str, FileRecord] = {r.path: r for r in unassigned}
     for entry in entries:
         for record in entry.files:
             if record.path:
                 records[record.path] = record
     for member in members:
-        if member.name not in records:
+        if member.name in records:
+            continue
+        if member.error is None and member.name.rsplit("/", 1)[-1] == METADATA.get(fmt):
+            records[member.name] = FileRecord(member.name, "extra", None,
+                                              f"{fmt} metadata, read for names and times")
+        elif member.error is None and fmt == "nbgrader":
+            records[member.name] = FileRecord(
+                member.name, "extra", None, "not a submission of this assignment in the "
+                "nbgrader course tree (submitted/<student>/<assignment>/)")
+        else:
             records[member.name] = FileRecord(
                 member.name, "error", None,
                 member.error or "not part of any student's submission in this layout; "
