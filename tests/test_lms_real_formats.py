@@ -332,7 +332,7 @@ def test_team_submissions_need_a_group_map(tmp_path):
         discover(path, assignment=ASSIGNMENT)
     assert "team submissions" in str(error.value) and "--moodle-groups" in str(error.value)
     assert "\n" not in str(error.value)
-    groups = {"12": ["4711", "4712"], "Default group": ["4715"]}
+    groups = {"Team A": ["4711", "4712"], "Default group": ["4715"]}  # by name or id
     entries, files, _ = discover_with_ledger(path, moodle_groups=groups)
     assert set(entries) == {"group_12", "group_Default group"}
     assert entries["group_12"].extra["moodle_participant_ids"] == ["4711", "4712"]

@@ -226,8 +226,8 @@ def read(members: list[Member], worksheet: Worksheet | None = None, *,
             teams.add(match["prefix"])
             if groups is None:
                 continue
-            key = pid if pid and pid in groups else match["prefix"]
-            if key not in groups:
+            key = next((k for k in (pid, match["prefix"], name) if k and k in groups), None)
+            if key is None:
                 raise SubmissionError(
                     f"Moodle team folder {match['prefix']!r} is not in the group map; add "
                     f"rows '{pid or match['prefix']},<participant id>' for its members")
