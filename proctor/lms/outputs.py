@@ -4,7 +4,9 @@ Per student (as each result arrives): ``DIR/<key>/result.json``, ``feedback.html
 ``gradescope_results.json``. For the class (at the end, from the result.json files on
 disk, so a resumed batch includes earlier runs): ``grades.csv`` (Canvas import),
 ``moodle_grading_worksheet.csv`` (when the input came from Moodle), ``gradebook.db``
-(nbgrader), ``dashboard.html`` and ``errors.csv`` (every student not graded, and why).
+(nbgrader), ``dashboard.html``, ``errors.csv`` (every student not graded and every input
+file in error, and why), ``files.csv`` (every input file and what became of it) and, for
+anonymous Canvas students, ``canvas_anonymous_grades.csv``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Students hand in extra files (a copy, a .py export next to the notebook, a Canva
 resubmission ``attention-1.ipynb``). The rule, in order: a usable file named like the
 assignment's notebook beats one that is not; ``.ipynb`` beats ``.py``; a later upload
 (format tie-break, e.g. Canvas attachment id) beats an earlier one; then by name. When the
-favourite is corrupt the next candidate is tried, and the note records all of it.
+favourite is corrupt the next candidate is tried, and the note records all of it. The
+entry's ``files`` then say what became of each of the student's input files (graded,
+superseded by the graded one, an extra beside it, or an error), so none goes unmentioned.
 """
 
 from __future__ import annotations
@@ -139,10 +141,9 @@ def ledger(candidates: list[Candidate], graded: Candidate | None, unusable: dict
     who = entry.student_id
     for candidate in candidates:
         if graded is not None and candidate is graded:
-            inside = candidate.filename if candidate.filename != PurePosixPath(
-                candidate.path).name else ""
+            inside = ".zip/" in candidate.filename.lower()  # a student's own zip upload
             record = FileRecord(candidate.path, "graded", who,
-                                f"graded {inside}" if "/" in inside else "")
+                                f"graded {candidate.filename}" if inside else "")
         elif id(candidate) in unusable:
             kind = "superseded" if graded is not None else "error"
             instead = f"; graded {graded.filename} instead" if graded is not None else ""
