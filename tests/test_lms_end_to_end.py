@@ -77,6 +77,8 @@ def test_canvas_download_gives_proctor_grades_scores(assignment, truth, tmp_path
     assert "11 files in the input: 6 graded, 1 superseded, 3 extra, 1 error" in report
     assert f"matches the column by its title {assignment.title!r}" in report
     assert "2 anonymous Canvas submission(s)" in report
+    assert "2 submission(s) marked LATE by Canvas, which gives no time: charged as 1 day(s)" \
+        in report
 
     expected = {"1001": ("correct.ipynb", 0.0), "1002": ("correct.py", 0.1),
                 "anon_Xy7Qp": ("bug_mask_inverted.py", 0.1),

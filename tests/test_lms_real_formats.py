@@ -48,7 +48,7 @@ from proctor.config import LatePolicy
 from proctor.errors import SubmissionError
 from proctor.lms import detect_format, discover
 from proctor.lms.archive import read_input
-from proctor.lms.moodle import read_worksheet, write_worksheet
+from proctor.lms.moodle import parse_columns, read_worksheet, write_worksheet
 from proctor.lms.outputs import annotate, count_files, write_class_outputs
 
 EST = timezone(timedelta(hours=-5))
@@ -313,6 +313,10 @@ def test_an_unknown_language_stops_with_one_line_naming_the_column(tmp_path):
     message = str(error.value)
     assert "\n" not in message and message.startswith("hoja.csv: no identifier column")
     assert "--moodle-columns id=HEADER" in message
+    with pytest.raises(SubmissionError, match="ROLE=HEADER"):
+        parse_columns("grade")
+    assert parse_columns("id=Identificador, grade=Calificación") == {
+        "id": "Identificador", "grade": "Calificación"}
     sheet = read_worksheet(spanish, {"id": "Identificador", "grade": "Calificación"})
     assert sheet.columns["grade"] == 4 and set(sheet.by_pid) == {"4711", "4712", "4715"}
 

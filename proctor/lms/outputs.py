@@ -136,6 +136,15 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
             notes.append(f"grades.csv: no --canvas-assignment-id, so Canvas matches the "
                          f"column by its title {assignment.title!r}; an assignment not "
                          f"titled exactly so is created anew on import")
+        marked = [r for r in results if (r.get("student") or {}).get("late_marker")
+                  and (r.get("late") or {}).get("submitted_at") is None]
+        if marked:
+            days = {(r.get("late") or {}).get("days_late") for r in marked}
+            charge = ("no penalty (--late-marker-days none)" if days == {None} else
+                      f"charged as {', '.join(f'{d:g}' for d in sorted(days - {None}))} "
+                      f"day(s) late under course.toml's policy (--late-marker-days)")
+            notes.append(f"{len(marked)} submission(s) marked LATE by Canvas, which gives no "
+                         f"time: {charge}")
         anonymous = [r for r in results if canvas.is_anonymous(r)]
         if anonymous:
             written["canvas_anonymous"] = canvas.write_anonymous(
