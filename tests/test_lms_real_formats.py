@@ -199,7 +199,7 @@ def test_canvas_gradebook_import_and_anonymous_students(tmp_path):
     notes = []
     written = write_class_outputs(tmp_path, ASSIGNMENT, rows, exports=["canvas"],
                                   canvas_assignment_id="777", notes=notes,
-                                  canvas_anonymous_map={"Xy7Qp": "20001", "3kD9a": "20002"})
+                                  canvas_anonymous_map={"xy7qp": "20001", "3kD9a": "20002"})
     table = list(csv.reader(written["canvas"].open(newline="")))
     assert table[0][5] == "Attention (777)"
     assert {r[1]: r[5] for r in table[2:]} == {"12345": "90", "20001": "80",

@@ -112,7 +112,8 @@ def write_gradebook(rows: Iterable[dict[str, Any]], out: Path, *, title: str,
     unless ``anon_map`` gives their user id.
     """
     column = gradebook_header(title, canvas_assignment_id)
-    anon_map = anon_map or {}
+    # anonymous ids compared without case: older Canvas lower-cased the whole file name
+    anon_map = {k.lower(): v for k, v in (anon_map or {}).items()}
     with atomic_open(out) as handle:
         writer = csv.writer(handle)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
@@ -123,9 +124,9 @@ def write_gradebook(rows: Iterable[dict[str, Any]], out: Path, *, title: str,
             sid = str(student.get("id", ""))
             anon = (student.get("extra") or {}).get("canvas_anonymous_id")
             if anon:
-                if anon not in anon_map:
+                if anon.lower() not in anon_map:
                     continue
-                sid = anon_map[anon]
+                sid = anon_map[anon.lower()]
             canvas_id = sid if fmt == FORMAT else ""
             sis_user = sid if fmt == "gradescope" else ""
             sis_login = sid if fmt not in (FORMAT, "gradescope", "moodle") else ""

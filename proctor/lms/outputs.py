@@ -149,8 +149,9 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
         if anonymous:
             written["canvas_anonymous"] = canvas.write_anonymous(
                 results, out / "canvas_anonymous_grades.csv", max_score=max_score)
+            mapped = {k.lower() for k in canvas_anonymous_map or {}}
             unmapped = [r for r in anonymous if r["student"]["extra"]["canvas_anonymous_id"]
-                        not in (canvas_anonymous_map or {})]
+                        .lower() not in mapped]
             if unmapped:
                 notes.append(
                     f"{len(unmapped)} anonymous Canvas submission(s) (anon_<id>) have no "
