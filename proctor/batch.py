@@ -179,12 +179,14 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
               format: str | None = None, exports: Iterable[str] = EXPORTS,  # noqa: A002
               canvas_assignment_id: str | None = None, moodle_worksheet: Path | None = None,
               late_marker_days: float | None = 1.0, limits: Limits = Limits(),
-              hidden_visibility: str = "after_published") -> BatchSummary:
+              hidden_visibility: str = "after_published",
+              nbgrader_course: Path | None = None) -> BatchSummary:
     """Grade every submission in ``input`` into ``out``; see the module docstring.
 
     ``resume`` continues a batch in ``out`` (required when ``out`` already has a
     journal, so two different runs never mix by accident). ``exports`` picks the class
-    files (canvas, moodle, nbgrader, gradescope, dashboard, feedback).
+    files (canvas, moodle, nbgrader, gradescope, dashboard, feedback). ``nbgrader_course``
+    writes nbgrader's grades into that course's own gradebook instead of ``out``'s.
     """
     started = time.monotonic()
     input, out = Path(input), Path(out)
@@ -248,7 +250,9 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
         template = moodle_template(input, moodle_worksheet, limits)
     written = write_class_outputs(out, assignment, results, exports=exports,
                                   canvas_assignment_id=canvas_assignment_id,
-                                  moodle_template=template)
+                                  moodle_template=template, nbgrader_course=nbgrader_course,
+                                  sources={e.key: e for e in entries},
+                                  problems=summary.problems)
     summary.outputs = {name: str(path) for name, path in written.items()}
     summary.duration_s = round(time.monotonic() - started, 3)
     from proctor.atomic import write_json

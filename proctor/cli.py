@@ -146,7 +146,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         exports=[e for e in args.export.split(",") if e] if args.export else _default_exports(),
         canvas_assignment_id=args.canvas_assignment_id,
         moodle_worksheet=Path(args.moodle_worksheet) if args.moodle_worksheet else None,
-        late_marker_days=late_days, hidden_visibility=args.hidden_visibility)
+        late_marker_days=late_days, hidden_visibility=args.hidden_visibility,
+        nbgrader_course=Path(args.nbgrader_course) if args.nbgrader_course else None)
     print(summary.report())
     return EXIT_CHECK_FAILED if summary.failed else EXIT_OK
 
@@ -230,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-visibility", default="after_published",
                    choices=("after_published", "hidden", "after_due_date"),
                    help="Gradescope visibility of hidden tests' results")
+    p.add_argument("--nbgrader-course", metavar="COURSE_DIR",
+                   help="write nbgrader grades and autograded notebooks into this nbgrader course "
+                   "(found through its nbgrader_config.py) instead of OUT/gradebook.db")
 
     p = add("export", cmd_export, "package an assignment's autograder for an LMS (gradescope)")
     p.add_argument("target", choices=("gradescope",))

@@ -3,8 +3,10 @@
 Per student (as each result arrives): ``DIR/<key>/result.json``, ``feedback.html``,
 ``gradescope_results.json``. For the class (at the end, from the result.json files on
 disk, so a resumed batch includes earlier runs): ``grades.csv`` (Canvas import),
-``moodle_grading_worksheet.csv`` (when the input came from Moodle), ``gradebook.db``
-(nbgrader), ``dashboard.html`` and ``errors.csv`` (every student not graded, and why).
+``moodle_grading_worksheet.csv`` (when the input came from Moodle), ``gradebook.db`` and
+``autograded/`` (nbgrader, see :mod:`proctor.lms.gradebook`), ``dashboard.html`` and
+``errors.csv`` (every student not graded, and why). Each class file is written on its own:
+one that fails is reported in one line and the others are still written.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import csv
 import json
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from proctor import __version__
-from proctor.lms import canvas, gradescope, moodle, nbgrader_tree
+from proctor.errors import ProctorError
+from proctor.lms import canvas, gradescope, moodle
 from proctor.atomic import atomic_open, write_json
 from proctor.lms.entry import SubmissionEntry
 
@@ -112,32 +115,65 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
                         exports: Iterable[str] = EXPORTS,
                         canvas_assignment_id: str | None = None,
                         moodle_template: tuple[list[str], dict[str, dict[str, str]]] | None
-                        = None) -> dict[str, Path]:
-    """Write the class-level files; returns what was written, by export name."""
+                        = None, nbgrader_course: Path | None = None,
+                        sources: Mapping[str, Any] | None = None,
+                        problems: list[str] | None = None) -> dict[str, Path]:
+    """Write the class-level files; returns what was written, by export name.
+
+    Each file is written on its own: one that fails becomes one line in ``problems`` (or,
+    without a list, one ProctorError raised after the others are written). nbgrader is
+    written when asked for (the input is an nbgrader course, or ``nbgrader_course`` is
+    given) or when course.toml maps tasks to its grade cells; ``sources`` maps student keys
+    to their ``SubmissionEntry`` for the autograded notebooks.
+    """
     exports = set(exports)
     written: dict[str, Path] = {}
+    failed: list[str] = []
+
+    def attempt(name: str, filename: str, write: Callable[[], Path | None]) -> None:
+        try:
+            path = write()
+        except Exception as error:  # noqa: BLE001 - reported; the other files still get written
+            failed.append(f"{name}: {filename} not written ({type(error).__name__}: {error})")
+        else:
+            if path is not None:
+                written[name] = path
+
     max_score = float(assignment.max_score)
     if "canvas" in exports:
-        written["canvas"] = canvas.write_gradebook(
+        attempt("canvas", "grades.csv", lambda: canvas.write_gradebook(
             results, out / "grades.csv", title=assignment.title, max_score=max_score,
-            canvas_assignment_id=canvas_assignment_id)
+            canvas_assignment_id=canvas_assignment_id))
     has_moodle = any((r.get("student") or {}).get("extra", {}).get("moodle_participant_id")
                      for r in results)
     if "moodle" in exports and (has_moodle or moodle_template):
-        written["moodle"] = moodle.write_worksheet(
+        attempt("moodle", "moodle_grading_worksheet.csv", lambda: moodle.write_worksheet(
             results, out / "moodle_grading_worksheet.csv", max_score=max_score,
-            template=moodle_template)
-    if "nbgrader" in exports:
-        written["nbgrader"] = nbgrader_tree.write_gradebook(
-            results, out / "gradebook.db", assignment_id=assignment.id,
-            notebook=Path(assignment.notebook).stem, points=dict(assignment.points),
-            due=assignment.due)
+            template=moodle_template))
+    from_nbgrader = any((r.get("student") or {}).get("format") == "nbgrader" for r in results)
+    if "nbgrader" in exports and (getattr(assignment, "grade_ids", None) or from_nbgrader
+                                  or nbgrader_course is not None):
+        where = f"{nbgrader_course}'s gradebook" if nbgrader_course else "gradebook.db"
+        attempt("nbgrader", where, lambda: _gradebook(
+            out, assignment, results, nbgrader_course, sources))
     if "dashboard" in exports:
-        path = _dashboard(out, results)
-        if path is not None:
-            written["dashboard"] = path
-    written["errors"] = _errors_csv(out / "errors.csv", results)
+        attempt("dashboard", "dashboard.html", lambda: _dashboard(out, results))
+    attempt("errors", "errors.csv", lambda: _errors_csv(out / "errors.csv", results))
+    if problems is not None:
+        problems.extend(failed)
+    elif failed:
+        raise ProctorError("; ".join(failed))
     return written
+
+
+def _gradebook(out: Path, assignment: Any, results: list[dict[str, Any]],
+               course: Path | None, sources: Mapping[str, Any] | None) -> Path:
+    """nbgrader's gradebook: the batch's own in ``out``, or the course's own."""
+    from proctor.lms import gradebook
+
+    coursedir = gradebook.course_directory(course, out)
+    return gradebook.write_gradebook(results, assignment, coursedir, sources=sources,
+                                     owned=course is None)
 
 
 def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
