@@ -134,7 +134,8 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
         try:
             path = write()
         except Exception as error:  # noqa: BLE001 - reported; the other files still get written
-            failed.append(f"{name}: {filename} not written ({type(error).__name__}: {error})")
+            first = (str(error).splitlines() or [""])[0]  # one line, whatever raised
+            failed.append(f"{name}: {filename} not written ({type(error).__name__}: {first})")
         else:
             if path is not None:
                 written[name] = path
