@@ -226,6 +226,6 @@ def test_write_student_and_class_outputs(tmp_path):
     assert (tmp_path / "alice" / "gradescope_results.json").exists()
     written = write_class_outputs(tmp_path, ASSIGNMENT, rows)
     assert {"canvas", "errors"} <= set(written)
-    assert "nbgrader" not in written  # no grade_ids and not from nbgrader: nothing asked for it
+    assert "nbgrader" not in written  # not an nbgrader course: nothing asked for it
     assert "moodle" not in written  # no participant ids to match
     assert (tmp_path / "grades.csv").read_text().count("\n") == 4

@@ -121,10 +121,10 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
     """Write the class-level files; returns what was written, by export name.
 
     Each file is written on its own: one that fails becomes one line in ``problems`` (or,
-    without a list, one ProctorError raised after the others are written). nbgrader is
-    written when asked for (the input is an nbgrader course, or ``nbgrader_course`` is
-    given) or when course.toml maps tasks to its grade cells; ``sources`` maps student keys
-    to their ``SubmissionEntry`` for the autograded notebooks.
+    without a list, one ProctorError raised after the others are written). nbgrader's
+    gradebook is written for an nbgrader course: the input came from one, or
+    ``nbgrader_course`` names one (its autograded notebooks cost ~0.2 s per student);
+    ``sources`` maps student keys to their ``SubmissionEntry`` for those notebooks.
     """
     exports = set(exports)
     written: dict[str, Path] = {}
@@ -152,8 +152,7 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
             results, out / "moodle_grading_worksheet.csv", max_score=max_score,
             template=moodle_template))
     from_nbgrader = any((r.get("student") or {}).get("format") == "nbgrader" for r in results)
-    if "nbgrader" in exports and (getattr(assignment, "grade_ids", None) or from_nbgrader
-                                  or nbgrader_course is not None):
+    if "nbgrader" in exports and (from_nbgrader or nbgrader_course is not None):
         where = f"{nbgrader_course}'s gradebook" if nbgrader_course else "gradebook.db"
         attempt("nbgrader", where, lambda: _gradebook(
             out, assignment, results, nbgrader_course, sources))
