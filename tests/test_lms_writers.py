@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -179,6 +179,42 @@ def test_nbgrader_gradebook_scores_the_mapped_cell(minimath, tmp_path):
         assert gb.find_assignment("minimath").duedate == datetime(2026, 12, 1, 23, 59)
     bob_nb = (tmp_path / "autograded" / "bob" / "minimath" / "minimath.ipynb").read_text()
     assert "proctor: add 5 / 10 (0 of 1 tests passed)" in bob_nb and "x = 1" in bob_nb
+
+
+def _notebook(*cells: dict) -> bytes:
+    return json.dumps({"cells": list(cells), "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+def _cell(meta, kind: str = "code") -> dict:
+    extra = {"outputs": [], "execution_count": None} if kind == "code" else {}
+    return {"cell_type": kind, "source": "x = 1", "metadata": {"nbgrader": meta}, **extra}
+
+
+def test_nbgrader_keeps_the_grade_of_a_notebook_it_cannot_process(minimath, tmp_path):
+    """Cell metadata nbgrader chokes on (nbgrader/preprocessors/overwritecells.py reads
+    ``float(points)``), a test cell deleted or duplicated, an id that is not a string: the
+    student's grade still reaches the gradebook, autograded, and nobody else's is lost."""
+    from nbgrader.api import Gradebook
+
+    from proctor.lms.gradebook import course_directory, write_gradebook
+
+    a = replace(minimath, grade_ids={"add": "t1", "scale": "t1", "counter": "t1"})
+    test = {"grade": True, "grade_id": "t1", "points": 1, "solution": False, "locked": True}
+    cases = {"bad_points": _notebook(_cell({**test, "points": "abc"})),
+             "int_id": _notebook(_cell({**test, "grade_id": 5})),
+             "text_meta": _notebook(_cell("x", "markdown")),
+             "deleted": _notebook(), "twice": _notebook(_cell(test), _cell(test))}
+    people = {sid: SubmissionEntry(sid, None, data, "minimath.ipynb", None, "nbgrader")
+              for sid, data in cases.items()}
+    rows = [annotate(minimath_result(5, 20, 10), e, "h") for e in people.values()]
+    write_gradebook(rows, a, course_directory(None, tmp_path), sources=people)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", course_id="") as gb:
+        for sid in cases:
+            grade = gb.find_grade("t1", "minimath", "minimath", sid)
+            assert (grade.auto_score, grade.needs_manual_grade) == (35, False), sid
+    shown = (tmp_path / "autograded" / "bad_points" / "minimath" / "minimath.ipynb").read_text()
+    assert "nbgrader could not process minimath.ipynb (ValueError" in shown
 
 
 def test_a_failing_class_output_is_one_line_and_the_others_are_written(tmp_path):

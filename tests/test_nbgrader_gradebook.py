@@ -217,14 +217,19 @@ async def _formgrader(course: Path) -> tuple[list[dict], dict[str, tuple[int, st
         client.close()
 
 
-def test_resume_rewrites_in_place(graded, attention):
-    """A resumed batch (nothing to grade) writes the gradebook again: same rows, same scores."""
+def test_resume_rewrites_in_place(graded):
+    """`proctor batch --resume --nbgrader-course` (nothing left to grade) writes the course's
+    gradebook again: same rows, same scores, no cell added."""
     course, out, examples = graded
     with gradebook(course) as gb:
         before = {s.student.id: s.score for s in gb.find_assignment("attention").submissions}
-    summary = run_batch(attention, course, out, workers=1, progress=False, resume=True,
-                        nbgrader_course=course)
-    assert summary.skipped == len(examples) and summary.problems == []
+    run = subprocess.run([sys.executable, "-m", "proctor", "batch", "attention", str(course),
+                          "-o", str(out), "--resume", "--no-progress", "--nbgrader-course",
+                          str(course)], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert run.returncode == 0, run.stderr
+    assert f"{len(examples)} already done" in run.stdout and "!" not in run.stdout
+    assert f"nbgrader: {course / 'gradebook.db'}" in run.stdout
     with gradebook(course) as gb:
         assert {s.student.id: s.score for s in gb.find_assignment("attention").submissions} == before
         assert len(gb.find_notebook("attention", "attention").grade_cells) == len(CELL_POINTS)

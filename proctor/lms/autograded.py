@@ -19,6 +19,7 @@ What formgrader opens:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +39,9 @@ def base_notebook(released: NotebookNode, filename: str, data: bytes | None,
     """The notebook to autograde: the student's own, or the released one carrying theirs."""
     if problem is None and data is not None and filename.lower().endswith(".ipynb"):
         try:
-            return nbformat.reads(data.decode("utf-8"), as_version=4)
+            with warnings.catch_warnings():  # nbformat's notes on old notebooks (no cell ids)
+                warnings.simplefilter("ignore")
+                return nbformat.reads(data.decode("utf-8"), as_version=4)
         except Exception as error:  # noqa: BLE001 - any unreadable notebook gets the note
             problem = f"{filename} is not a readable notebook ({type(error).__name__})"
     nb = nbformat.from_dict(released)  # a copy: the released notebook serves every student

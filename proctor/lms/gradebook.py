@@ -250,9 +250,11 @@ def _student(gb: Any, row: dict[str, Any], assignment_id: str) -> str:
 
 def _autograde(row: dict[str, Any], released: NotebookNode, entry: Any,
                resources: dict[str, Any], mapped: Mapping[str, list[str]]) -> NotebookNode:
-    """nbgrader's autograde minus execution: restore cells, clear outputs, add verdicts, save."""
-    from nbgrader.preprocessors import ClearOutput, OverwriteCells, SaveAutoGrades
+    """nbgrader's autograde minus execution: restore cells, clear outputs, add verdicts, save.
 
+    A notebook nbgrader cannot process (cell metadata it chokes on) is replaced by the
+    released one headed by the reason, so the grades still reach the gradebook.
+    """
     student = row.get("student") or {}
     data = None
     if entry is not None and entry.path_or_bytes is not None:
@@ -262,14 +264,32 @@ def _autograde(row: dict[str, Any], released: NotebookNode, entry: Any,
             data = None
     filename = student.get("filename") or getattr(entry, "filename", "") or ""
     base = base_notebook(released, filename, data, row.get("error") if data is None else None)
+    try:
+        return _pipeline(base, row, resources, mapped, released)
+    except Exception as error:  # noqa: BLE001 - one student's notebook, reported in it
+        why = (str(error).splitlines() or [""])[0]
+        base = base_notebook(released, filename, None,
+                             f"nbgrader could not process {filename} ({type(error).__name__}: "
+                             f"{why}); proctor's grades are below")
+        return _pipeline(base, row, resources, mapped, released)
+
+
+def _pipeline(base: NotebookNode, row: dict[str, Any], resources: dict[str, Any],
+              mapped: Mapping[str, list[str]], released: NotebookNode) -> NotebookNode:
+    from nbgrader.preprocessors import ClearOutput, OverwriteCells, SaveAutoGrades
+
     try:  # re-adding deleted test cells fails when their neighbour was deleted too
         nb, _ = OverwriteCells(log=_QUIET, add_missing_cells=True).preprocess(
             nbformat.from_dict(base), resources)
-    except Exception:  # noqa: BLE001 - then the missing cells' grades stay manual
+    except KeyError:  # then the missing cells' grades stay manual
         nb, _ = OverwriteCells(log=_QUIET).preprocess(nbformat.from_dict(base), resources)
     for cell in nb.cells:  # OverwriteCells drops the id of a cell the gradebook lacks
         if "nbgrader" in cell.metadata and "grade_id" not in cell.metadata.nbgrader:
             del cell.metadata["nbgrader"]
+    present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+    nb.cells.extend(nbformat.from_dict(cell) for cell in released.cells  # still missing:
+                    if cell.metadata.get("nbgrader", {}).get("grade")  # released copies, so
+                    and cell.metadata.nbgrader["grade_id"] not in present)  # all are graded
     nb, _ = ClearOutput(log=_QUIET).preprocess(nb, resources)
     nb, _ = SaveAutoGrades(log=_QUIET).preprocess(add_verdicts(nb, row, mapped), resources)
     return nb
