@@ -171,6 +171,8 @@ def _write(rows: list[dict[str, Any]], assignment: Any, coursedir: Any,
             nb = _autograde(row, released, sources.get((row.get("student") or {}).get("key")),
                             {"nbgrader": resources["nbgrader"] | {"student": sid}}, mapped)
             _after(gb, row, assignment.id, notebook, sid)
+            if "/" in sid or sid in ("", ".", ".."):
+                continue  # not a folder name: no notebook (nbgrader could not use one either)
             folder = Path(coursedir.format_path(coursedir.autograded_directory, sid,
                                                 assignment.id))
             write_text(folder / f"{notebook}.ipynb", nbformat.writes(nb, version=4))
