@@ -188,12 +188,14 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
               late_marker_days: float | None = 1.0, limits: Limits = Limits(),
               hidden_visibility: str = "after_published",
               canvas_anonymous_map: Path | None = None, moodle_columns: str | None = None,
-              moodle_groups: Path | None = None) -> BatchSummary:
+              moodle_groups: Path | None = None,
+              nbgrader_course: Path | None = None) -> BatchSummary:
     """Grade every submission in ``input`` into ``out``; see the module docstring.
 
     ``resume`` continues a batch in ``out`` (required when ``out`` already has a
     journal, so two different runs never mix by accident). ``exports`` picks the class
-    files (canvas, moodle, nbgrader, gradescope, dashboard, feedback).
+    files (canvas, moodle, nbgrader, gradescope, dashboard, feedback). ``nbgrader_course``
+    writes nbgrader's grades into that course's own gradebook instead of ``out``'s.
     """
     started = time.monotonic()
     input, out = Path(input), Path(out)
@@ -270,7 +272,8 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
     written = write_class_outputs(
         out, assignment, results, exports=exports, canvas_assignment_id=canvas_assignment_id,
         moodle_template=template, ledger=ledger, notes=summary.notes,
-        canvas_anonymous_map=anon_map)
+        canvas_anonymous_map=anon_map, nbgrader_course=nbgrader_course,
+        sources={e.key: e for e in entries}, problems=summary.problems)
     summary.outputs = {name: str(path) for name, path in written.items()}
     summary.duration_s = round(time.monotonic() - started, 3)
     from proctor.atomic import write_json

@@ -149,7 +149,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         late_marker_days=late_days, hidden_visibility=args.hidden_visibility,
         canvas_anonymous_map=Path(args.canvas_anonymous_map) if args.canvas_anonymous_map else None,
         moodle_columns=args.moodle_columns,
-        moodle_groups=Path(args.moodle_groups) if args.moodle_groups else None)
+        moodle_groups=Path(args.moodle_groups) if args.moodle_groups else None,
+        nbgrader_course=Path(args.nbgrader_course) if args.nbgrader_course else None)
     print(summary.report())
     return EXIT_CHECK_FAILED if summary.failed else EXIT_OK
 
@@ -239,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-visibility", default="after_published",
                    choices=("after_published", "hidden", "after_due_date"),
                    help="Gradescope visibility of hidden tests' results")
+    p.add_argument("--nbgrader-course", metavar="COURSE_DIR",
+                   help="write nbgrader grades and autograded notebooks into this nbgrader course "
+                   "(found through its nbgrader_config.py) instead of OUT/gradebook.db")
 
     p = add("export", cmd_export, "package an assignment's autograder for an LMS (gradescope)")
     p.add_argument("target", choices=("gradescope",))

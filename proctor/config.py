@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import difflib
 import importlib
+import json
 import math
 import re
 import tomllib
@@ -96,6 +97,9 @@ class Assignment:
     limits: Limits
     seed: int
     course_root: Path
+    # task id -> grade_id of the notebook's autograded cell that carries its points in
+    # nbgrader's gradebook (several tasks may share one cell); empty when not declared
+    grade_ids: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def max_score(self) -> float:
@@ -295,7 +299,7 @@ def _text(p: _Problems, table: Mapping[str, Any], name: str, prefix: str,
 
 _COURSE_KEYS = ("name", "term")
 _ASSIGNMENT_KEYS = ("title", "notebook", "reference", "graders", "release", "due", "seed",
-                    "late", "points", "tolerance", "limits")
+                    "late", "points", "tolerance", "limits", "grade_ids")
 _LATE_KEYS = ("penalty_per_day", "cap", "grace_minutes")
 _TOLERANCE_KEYS = ("rtol", "atol")
 _LIMITS_KEYS = ("call_timeout_s", "submission_timeout_s", "memory_mb")
@@ -355,12 +359,13 @@ def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignm
     points = _points(p, table, prefix)
     rtol, atol = _tolerance(p, table, prefix)
     limits = _limits(p, table, prefix)
+    grade_ids = _grade_ids(p, table, prefix, notebook, points, root)
     if len(p.items) > before:
         return None
     return Assignment(
         id=aid, title=title, notebook=notebook, reference=reference, graders=graders,
         release_dir=release, due=due, late=late, points=points, rtol=rtol, atol=atol,
-        limits=limits, seed=seed, course_root=root,
+        limits=limits, seed=seed, course_root=root, grade_ids=grade_ids,
     )  # type: ignore[arg-type]  # all not-None when no new problems were added
 
 
@@ -505,6 +510,74 @@ def _points(p: _Problems, table: Mapping[str, Any], prefix: str) -> dict[str, fl
     if len(points) == len(raw) and sum(points.values()) <= 0:
         p.add(key, "the points add up to 0; expected at least one task worth more than 0")
     return points if len(points) == len(raw) else None
+
+
+def _autograded_cells(notebook: Path) -> tuple[list[str], list[str]] | None:
+    """(autograded test cells, written-answer cells) by grade_id, in notebook order.
+
+    Autograded is nbgrader's own rule (``utils.is_grade`` and not ``is_solution``, a code
+    cell): those are the cells nbgrader's autograde scores; grade cells that are also
+    solution cells are answers a person grades. Plain JSON: no nbformat import here.
+    """
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    auto: list[str] = []
+    written: list[str] = []
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict):
+            continue
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if not meta.get("grade") or not isinstance(meta.get("grade_id"), str):
+            continue
+        is_auto = cell.get("cell_type") == "code" and not meta.get("solution")
+        (auto if is_auto else written).append(meta["grade_id"])
+    return auto, written
+
+
+def _grade_ids(p: _Problems, table: Mapping[str, Any], prefix: str, notebook: Path | None,
+               points: dict[str, float] | None, root: Path) -> dict[str, str]:
+    """``[assignments.<id>.grade_ids]``: task id = grade_id of an autograded notebook cell.
+
+    Optional; when given, every task worth points must be mapped, or nbgrader's total would
+    leave its points out, and every target must be an autograded (test) cell of the source
+    notebook: a written-answer cell keeps its own points and is graded by hand.
+    """
+    key = _join(prefix, "grade_ids")
+    raw = _table(p, table, "grade_ids", prefix,
+                 f'[{key}] mapping task ids to grade cells, e.g. causal_mask = "test_causal_mask"',
+                 False)
+    if raw is None or notebook is None or points is None:
+        return {}
+    cells = _autograded_cells(notebook)
+    if cells is None:
+        p.add(key, f"cannot read the grade cells of {_shown(notebook, root)}")
+        return {}
+    auto, written = cells
+    listed = ", ".join(auto) or "none"
+    mapped: dict[str, str] = {}
+    for task, grade_id in raw.items():
+        where = _join(key, task)
+        if task not in points:
+            p.add(where, f"no task {task!r} in [{_join(prefix, 'points')}]"
+                         f"{_did_you_mean(task, points)}")
+        elif not _is_text(grade_id):
+            p.add(where, f'expected a grade_id string, e.g. "test_{task}", got {_show(grade_id)}')
+        elif grade_id in written:
+            p.add(where, f"{grade_id!r} is a written-answer cell of {_shown(notebook, root)}: "
+                         f"it keeps its own points and is graded by hand; expected one of "
+                         f"the autograded cells: {listed}")
+        elif grade_id not in auto:
+            p.add(where, f"no autograded grade cell {grade_id!r} in {_shown(notebook, root)}"
+                         f"{_did_you_mean(grade_id, auto)}; expected one of: {listed}")
+        else:
+            mapped[task] = grade_id
+    missing = [task for task, value in points.items() if value > 0 and task not in raw]
+    if missing:
+        p.add(key, f"tasks worth points but mapped to no grade cell: {', '.join(missing)}; "
+                   f"nbgrader's total would leave their points out")
+    return mapped
 
 
 def _tolerance(p: _Problems, table: Mapping[str, Any], prefix: str

@@ -562,8 +562,10 @@ def test_real_course_toml_content_is_valid(tmp_path: Path) -> None:
     """The repository's course.toml, against stand-in files (the real ones may not exist)."""
     shutil.copy(REPO / "course.toml", tmp_path / "course.toml")
     make_course_tree(tmp_path)
+    notebook = "assignments/attention/attention.ipynb"  # grade_ids name its grade cells
+    shutil.copy(REPO / notebook, tmp_path / notebook)
     a = load_course(tmp_path, check_tasks=False).assignment("attention")
-    assert set(a.points) == TASKS and a.max_score == 100.0
+    assert set(a.points) == TASKS and a.max_score == 100.0 and set(a.grade_ids) == TASKS
     assert a.due == datetime(2026, 12, 11, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
     assert (a.rtol, a.atol, a.seed) == (1e-4, 1e-5, 20261122)
     assert a.late == LatePolicy(0.1, 0.5, 15)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,12 +12,12 @@ from types import SimpleNamespace
 import pytest
 
 from proctor.config import LatePolicy
+from proctor.errors import ProctorError
 from proctor.lms import apply_late
 from proctor.lms.canvas import write_gradebook
 from proctor.lms.entry import SubmissionEntry
 from proctor.lms.gradescope import results_json
 from proctor.lms.moodle import read_worksheet, write_worksheet
-from proctor.lms.nbgrader_tree import write_gradebook as write_nbgrader
 from proctor.lms.outputs import annotate, error_result, write_class_outputs, write_student
 
 DATA = Path(__file__).parent / "data" / "lms"
@@ -137,25 +138,102 @@ def test_moodle_worksheet_without_template_uses_standard_columns(tmp_path):
 
 # ---------------------------------------------------------------------------- nbgrader
 
-def test_nbgrader_gradebook_shows_task_scores(tmp_path):
+def minimath_result(add: float, scale: float, counter: float) -> dict:
+    tasks = {"add": (add, 10.0), "scale": (scale, 20.0), "counter": (counter, 10.0)}
+    return {"assignment": "minimath", "submission": "minimath.py", "score": add + scale + counter,
+            "max_score": 40.0, "load": {"errors": []}, "duration_s": 0.1,
+            "tasks": {t: {"score": s, "max_score": m} for t, (s, m) in tasks.items()},
+            "tests": [{"id": f"t::{t}", "name": t, "task": t, "score": s, "max_score": m,
+                       "status": "passed" if s == m else "failed", "visibility": "public"}
+                      for t, (s, m) in tasks.items()]}
+
+
+def test_nbgrader_gradebook_scores_the_mapped_cell(minimath, tmp_path):
+    """nbgrader/api.py: a submission's score is the sum of its grades (``auto_score`` unless a
+    manual score overrides it); the late penalty is the notebook's ``late_submission_penalty``,
+    which `nbgrader export` subtracts; formgrader flags ``needs_manual_grade``. minimath's one
+    test cell ``t1`` carries all three tasks."""
     from nbgrader.api import Gradebook
 
-    late = apply_late(result(10, 20), ASSIGNMENT, DUE + timedelta(hours=3))
-    rows = [annotate(late, entry("alice", "Alice Smith", "nbgrader"), "a"),
-            annotate(result(5, 30), entry("bob", None, "nbgrader"), "b")]
-    db = tmp_path / "gradebook.db"
+    from proctor.lms.gradebook import course_directory, write_gradebook
+
+    a = replace(minimath, grade_ids={"add": "t1", "scale": "t1", "counter": "t1"})
+    people = {"alice": entry("alice", "Alice Smith", "nbgrader"),
+              "bob": entry("bob", None, "nbgrader"), "zoe": entry("zoe", None, "nbgrader")}
+    rows = [annotate(apply_late(minimath_result(10, 20, 10), a, a.due + timedelta(hours=3)),
+                     people["alice"], "a"),
+            annotate(minimath_result(5, 0, 10), people["bob"], "b"),
+            annotate(error_result(a, people["zoe"], "zoe.ipynb is not valid JSON"), people["zoe"], "z")]
     for _ in range(2):  # a second run updates in place, duplicates nothing
-        write_nbgrader(rows, db, assignment_id="attention", notebook="attention",
-                       points=ASSIGNMENT.points, due=DUE)
-    with Gradebook(f"sqlite:///{db}") as gb:
-        assert sorted(s.id for s in gb.students) == ["alice", "bob"]
+        write_gradebook(rows, a, course_directory(None, tmp_path), sources=people)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", course_id="") as gb:
+        assert sorted(s.id for s in gb.students) == ["alice", "bob", "zoe"]
         assert gb.find_student("alice").last_name == "Smith"
-        sub = gb.find_submission("attention", "alice")
-        assert sub.max_score == 40 and sub.score == 30  # nbgrader subtracts the penalty itself
-        assert sub.late_submission_penalty == pytest.approx(3)
-        assert gb.find_grade("proctor:sdpa", "attention", "attention", "bob").score == 30
-        assert gb.find_submission("attention", "bob").score == 35
-        assert gb.find_assignment("attention").duedate == datetime(2026, 12, 12, 4, 59)
+        assert [(c.name, c.max_score) for c in gb.find_notebook("minimath", "minimath").grade_cells] \
+            == [("t1", 40.0)]
+        alice = gb.find_submission("minimath", "alice")
+        assert alice.max_score == 40 and alice.score == 40
+        assert alice.late_submission_penalty == pytest.approx(4)
+        bob = gb.find_grade("t1", "minimath", "minimath", "bob")
+        assert bob.auto_score == 15 and not bob.needs_manual_grade
+        zoe = gb.find_grade("t1", "minimath", "minimath", "zoe")
+        assert zoe.auto_score is None and zoe.needs_manual_grade  # not graded: a person looks
+        assert gb.find_assignment("minimath").duedate == datetime(2026, 12, 1, 23, 59)
+    bob_nb = (tmp_path / "autograded" / "bob" / "minimath" / "minimath.ipynb").read_text()
+    assert "proctor: add 5 / 10 (0 of 1 tests passed)" in bob_nb and "x = 1" in bob_nb
+
+
+def _notebook(*cells: dict) -> bytes:
+    return json.dumps({"cells": list(cells), "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+def _cell(meta, kind: str = "code") -> dict:
+    extra = {"outputs": [], "execution_count": None} if kind == "code" else {}
+    return {"cell_type": kind, "source": "x = 1", "metadata": {"nbgrader": meta}, **extra}
+
+
+def test_nbgrader_keeps_the_grade_of_a_notebook_it_cannot_process(minimath, tmp_path):
+    """Cell metadata nbgrader chokes on (nbgrader/preprocessors/overwritecells.py reads
+    ``float(points)``), a test cell deleted or duplicated, an id that is not a string: the
+    student's grade still reaches the gradebook, autograded, and nobody else's is lost."""
+    from nbgrader.api import Gradebook
+
+    from proctor.lms.gradebook import course_directory, write_gradebook
+
+    a = replace(minimath, grade_ids={"add": "t1", "scale": "t1", "counter": "t1"})
+    test = {"grade": True, "grade_id": "t1", "points": 1, "solution": False, "locked": True}
+    cases = {"bad_points": _notebook(_cell({**test, "points": "abc"})),
+             "int_id": _notebook(_cell({**test, "grade_id": 5})),
+             "text_meta": _notebook(_cell("x", "markdown")),
+             "deleted": _notebook(), "twice": _notebook(_cell(test), _cell(test))}
+    people = {sid: SubmissionEntry(sid, None, data, "minimath.ipynb", None, "nbgrader")
+              for sid, data in cases.items()}
+    rows = [annotate(minimath_result(5, 20, 10), e, "h") for e in people.values()]
+    write_gradebook(rows, a, course_directory(None, tmp_path), sources=people)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", course_id="") as gb:
+        for sid in cases:
+            grade = gb.find_grade("t1", "minimath", "minimath", sid)
+            assert (grade.auto_score, grade.needs_manual_grade) == (35, False), sid
+    shown = (tmp_path / "autograded" / "bad_points" / "minimath" / "minimath.ipynb").read_text()
+    assert "nbgrader could not process minimath.ipynb (ValueError" in shown
+
+
+def test_a_failing_class_output_is_one_line_and_the_others_are_written(tmp_path):
+    rows = [annotate(result(10, 30), entry("alice", "Alice", "directory"), "a")]
+    problems: list[str] = []
+    nowhere = tmp_path / "no_course"
+    written = write_class_outputs(tmp_path, ASSIGNMENT, rows, nbgrader_course=nowhere,
+                                  problems=problems)
+    assert problems == [f"nbgrader: {nowhere}'s gradebook not written (ProctorError: {nowhere}: "
+                        f"not an nbgrader course directory (no nbgrader_config.py; "
+                        f"`nbgrader quickstart` makes one))"]
+    assert {"canvas", "errors"} <= set(written) and "nbgrader" not in written
+    assert (tmp_path / "grades.csv").is_file() and (tmp_path / "errors.csv").is_file()
+    (tmp_path / "grades.csv").unlink()
+    with pytest.raises(ProctorError, match=r"^nbgrader: .* not written"):
+        write_class_outputs(tmp_path, ASSIGNMENT, rows, nbgrader_course=nowhere)
+    assert (tmp_path / "grades.csv").is_file()  # written before the error was raised
 
 
 # ---------------------------------------------------------------------------- Gradescope
@@ -185,6 +263,7 @@ def test_write_student_and_class_outputs(tmp_path):
     assert json.loads((tmp_path / "alice" / "result.json").read_text())["score"] == 40
     assert (tmp_path / "alice" / "gradescope_results.json").exists()
     written = write_class_outputs(tmp_path, ASSIGNMENT, rows)
-    assert {"canvas", "nbgrader", "errors"} <= set(written)
+    assert {"canvas", "errors"} <= set(written)
+    assert "nbgrader" not in written  # not an nbgrader course: nothing asked for it
     assert "moodle" not in written  # no participant ids to match
     assert (tmp_path / "grades.csv").read_text().count("\n") == 4

@@ -3,10 +3,12 @@
 Per student (as each result arrives): ``DIR/<key>/result.json``, ``feedback.html``,
 ``gradescope_results.json``. For the class (at the end, from the result.json files on
 disk, so a resumed batch includes earlier runs): ``grades.csv`` (Canvas import),
-``moodle_grading_worksheet.csv`` (when the input came from Moodle), ``gradebook.db``
-(nbgrader), ``dashboard.html``, ``errors.csv`` (every student not graded and every input
-file in error, and why), ``files.csv`` (every input file and what became of it) and, for
-anonymous Canvas students, ``canvas_anonymous_grades.csv``.
+``moodle_grading_worksheet.csv`` (when the input came from Moodle), ``gradebook.db`` and
+``autograded/`` (nbgrader, see :mod:`proctor.lms.gradebook`), ``dashboard.html``,
+``errors.csv`` (every student not graded and every input file in error, and why),
+``files.csv`` (every input file and what became of it) and, for anonymous Canvas students,
+``canvas_anonymous_grades.csv``. Each class file is written on its own: one that fails is
+reported in one line and the others are still written.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 import csv
 import json
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from proctor import __version__
-from proctor.lms import canvas, gradescope, moodle, nbgrader_tree
+from proctor.errors import ProctorError
+from proctor.lms import canvas, gradescope, moodle
 from proctor.atomic import atomic_open, write_json
 from proctor.lms.entry import KINDS, FileRecord, SubmissionEntry
 
@@ -116,22 +119,40 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
                         moodle_template: moodle.Worksheet | None = None,
                         ledger: list[FileRecord] | None = None,
                         canvas_anonymous_map: dict[str, str] | None = None,
-                        notes: list[str] | None = None) -> dict[str, Path]:
+                        notes: list[str] | None = None, nbgrader_course: Path | None = None,
+                        sources: Mapping[str, Any] | None = None,
+                        problems: list[str] | None = None) -> dict[str, Path]:
     """Write the class-level files; returns what was written, by export name.
 
     ``ledger`` (every input file and what became of it) is written as ``files.csv`` and
     its errors not tied to a student join ``errors.csv``; ``notes`` receives what the
     instructor must know to import the files (column matching, anonymous students,
-    scaling).
+    scaling). Each file is written on its own: one that fails becomes one line in
+    ``problems`` (or, without a list, one ProctorError raised after the others are
+    written). nbgrader's gradebook is written for an nbgrader course: the input came from
+    one, or ``nbgrader_course`` names one (its autograded notebooks cost ~0.2 s per
+    student); ``sources`` maps student keys to their ``SubmissionEntry`` for those notebooks.
     """
     exports = set(exports)
     written: dict[str, Path] = {}
     notes = notes if notes is not None else []
+    failed: list[str] = []
+
+    def attempt(name: str, filename: str, write: Callable[[], Path | None]) -> None:
+        try:
+            path = write()
+        except Exception as error:  # noqa: BLE001 - reported; the other files still get written
+            first = (str(error).splitlines() or [""])[0]  # one line, whatever raised
+            failed.append(f"{name}: {filename} not written ({type(error).__name__}: {first})")
+        else:
+            if path is not None:
+                written[name] = path
+
     max_score = float(assignment.max_score)
     if "canvas" in exports:
-        written["canvas"] = canvas.write_gradebook(
+        attempt("canvas", "grades.csv", lambda: canvas.write_gradebook(
             results, out / "grades.csv", title=assignment.title, max_score=max_score,
-            canvas_assignment_id=canvas_assignment_id, anon_map=canvas_anonymous_map)
+            canvas_assignment_id=canvas_assignment_id, anon_map=canvas_anonymous_map))
         if canvas_assignment_id is None:
             notes.append(f"grades.csv: no --canvas-assignment-id, so Canvas matches the "
                          f"column by its title {assignment.title!r}; an assignment not "
@@ -147,8 +168,9 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
                          f"time: {charge}")
         anonymous = [r for r in results if canvas.is_anonymous(r)]
         if anonymous:
-            written["canvas_anonymous"] = canvas.write_anonymous(
-                results, out / "canvas_anonymous_grades.csv", max_score=max_score)
+            attempt("canvas_anonymous", "canvas_anonymous_grades.csv",
+                    lambda: canvas.write_anonymous(results, out / "canvas_anonymous_grades.csv",
+                                                   max_score=max_score))
             mapped = {k.lower() for k in canvas_anonymous_map or {}}
             unmapped = [r for r in anonymous if r["student"]["extra"]["canvas_anonymous_id"]
                         .lower() not in mapped]
@@ -163,22 +185,24 @@ def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]
                     f"grades.csv")
     has_moodle = any(moodle.participant_ids(r) for r in results)
     if "moodle" in exports and (has_moodle or moodle_template):
-        written["moodle"] = moodle.write_worksheet(
+        attempt("moodle", "moodle_grading_worksheet.csv", lambda: moodle.write_worksheet(
             results, out / "moodle_grading_worksheet.csv", max_score=max_score,
-            template=moodle_template)
+            template=moodle_template))
         notes.extend(_moodle_notes(results, moodle_template, max_score))
-    if "nbgrader" in exports:
-        written["nbgrader"] = nbgrader_tree.write_gradebook(
-            results, out / "gradebook.db", assignment_id=assignment.id,
-            notebook=Path(assignment.notebook).stem, points=dict(assignment.points),
-            due=assignment.due)
+    from_nbgrader = any((r.get("student") or {}).get("format") == "nbgrader" for r in results)
+    if "nbgrader" in exports and (from_nbgrader or nbgrader_course is not None):
+        where = f"{nbgrader_course}'s gradebook" if nbgrader_course else "gradebook.db"
+        attempt("nbgrader", where, lambda: _gradebook(
+            out, assignment, results, nbgrader_course, sources))
     if "dashboard" in exports:
-        path = _dashboard(out, results)
-        if path is not None:
-            written["dashboard"] = path
-    written["errors"] = _errors_csv(out / "errors.csv", results, ledger or [])
+        attempt("dashboard", "dashboard.html", lambda: _dashboard(out, results))
+    attempt("errors", "errors.csv", lambda: _errors_csv(out / "errors.csv", results, ledger or []))
     if ledger is not None:
-        written["files"] = write_ledger(out / "files.csv", ledger)
+        attempt("files", "files.csv", lambda: write_ledger(out / "files.csv", ledger))
+    if problems is not None:
+        problems.extend(failed)
+    elif failed:
+        raise ProctorError("; ".join(failed))
     return written
 
 
@@ -216,6 +240,16 @@ def write_ledger(path: Path, ledger: list[FileRecord]) -> Path:
 def count_files(ledger: list[FileRecord]) -> dict[str, int]:
     """Files by kind, every kind present (they add up to the files in the input)."""
     return {kind: sum(1 for r in ledger if r.kind == kind) for kind in KINDS}
+
+
+def _gradebook(out: Path, assignment: Any, results: list[dict[str, Any]],
+               course: Path | None, sources: Mapping[str, Any] | None) -> Path:
+    """nbgrader's gradebook: the batch's own in ``out``, or the course's own."""
+    from proctor.lms import gradebook
+
+    coursedir = gradebook.course_directory(course, out)
+    return gradebook.write_gradebook(results, assignment, coursedir, sources=sources,
+                                     owned=course is None)
 
 
 def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
