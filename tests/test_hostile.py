@@ -172,4 +172,40 @@ def test_the_standard_library_imports_at_every_level(attention, sandbox):
     pprint, json, ...), at every isolation level, and uses it in every part."""
     result = grade_submission(attention, HOSTILE_PARTS / "stdlib_imports.py", sandbox=sandbox).to_dict()
     assert result["load"]["errors"] == []
-    assert result["score"] == result["max_score"]
+    for task, total in result["tasks"].items():  # efficiency's time checks vary with load
+        assert task == "efficiency" or total["score"] == total["max_score"], task
+
+
+def test_import_descriptors_open_nothing_above_the_import_directories(minimath, sandbox, tmp_path):
+    """The open import directories (proctor/sandbox/child/imports.py) let the child read
+    below them, not climb out of them: root's home stays unlistable from the child."""
+    import os
+
+    if os.geteuid() != 0 or not os.path.isdir("/root/.pyenv"):
+        pytest.skip("shows only where the grader is root with Python in root's home")
+    source = (DATA / "minicourse" / "submissions" / "correct.py").read_text()
+    probe = tmp_path / "climb.py"
+    probe.write_text(source + '''
+
+import os as _os
+
+
+def _climbs():
+    for fd in range(3, 64):
+        for up in range(1, 8):
+            try:
+                if ".pyenv" in _os.listdir(f"/proc/self/fd/{fd}/" + "../" * up):
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+_add = add
+
+
+def add(a, b):
+    return None if _climbs() else _add(a, b)
+''')
+    result = grade_submission(minimath, probe, sandbox=sandbox).to_dict()
+    assert result["tasks"]["add"]["score"] == result["tasks"]["add"]["max_score"]

@@ -40,12 +40,15 @@ for _name in PRELOAD:
     except ImportError:
         pass
 
+import imports  # noqa: E402
 import loader  # noqa: E402,F401
 import seccomp  # noqa: E402
 import server  # noqa: E402
 import wire  # noqa: E402,F401
 
 NOBODY = 65534
+#: The import directories, opened while the zygote can still read them (see imports.py).
+IMPORT_DIRS = imports.open_dirs(sys.path)
 _PR_SET_DUMPABLE = 4
 
 
@@ -99,6 +102,7 @@ def child_main(fd: int, req: dict, workdir: str) -> None:
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
+            imports.install(IMPORT_DIRS)
         os.environ["HOME"] = workdir
         os.environ["TMPDIR"] = workdir
         tempfile.tempdir = workdir
