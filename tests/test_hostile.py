@@ -15,7 +15,8 @@ from proctor.sandbox.client import Sandbox
 HOSTILE = DATA / "hostile"
 EXPECTED_STATUS = {
     "hang": "timeout", "ignore_signals": "timeout", "deep_recursion": None,
-    "segfault": "error", "memory_hog": "error", "fork": "error", "sys_exit": "error",
+    "segfault": "error", "memory_hog": None,  # MemoryError, or a timeout while it pages in 1 GB
+    "fork": "error", "sys_exit": "error",
     "os_exit": "error", "print_flood": "error", "patch_numpy": "failed", "lying_equality": "failed",
 }
 
@@ -183,6 +184,8 @@ def test_import_descriptors_open_nothing_above_the_import_directories(minimath, 
 
     if os.geteuid() != 0 or not os.path.isdir("/root/.pyenv"):
         pytest.skip("shows only where the grader is root with Python in root's home")
+    if sandbox.level == "bwrap":
+        pytest.skip("bubblewrap binds the prefix into an empty tree; no descriptors are used")
     source = (DATA / "minicourse" / "submissions" / "correct.py").read_text()
     probe = tmp_path / "climb.py"
     probe.write_text(source + '''
