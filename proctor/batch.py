@@ -42,7 +42,8 @@ from proctor.lms.outputs import (EXPORTS, RESULT, annotate, error_result, load_r
 __all__ = ["BatchSummary", "grade_bytes", "run_batch"]
 
 JOURNAL = "journal.jsonl"
-PRELOAD = ["proctor.batch", "proctor.runner", "proctor.submission", "nbformat", "numpy"]
+PRELOAD = ["proctor._forkserver_lifeline", "proctor.batch", "proctor.runner", "proctor.submission",
+           "nbformat", "numpy"]
 SUMMARY = "summary.json"
 
 
@@ -138,6 +139,13 @@ def grade_bytes(assignment: Any, filename: str, data: bytes,
             finally:
                 _local.box = None
         return {"failed": f"{type(error).__name__}: {error}"}
+
+
+def _worker_start(batch_pid: int) -> None:
+    """Pool worker initializer: end with the batch process, even after its ``kill -9``."""
+    from proctor.lifeline import exit_with
+
+    exit_with(batch_pid)
 
 
 # ------------------------------------------------------------------------- progress
@@ -340,7 +348,8 @@ def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | No
     restarts = 0
     while pending:
         pool = cf.ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))),
-                                      mp_context=context)
+                                      mp_context=context, initializer=_worker_start,
+                                      initargs=(os.getpid(),))
         running: dict[cf.Future, tuple[SubmissionEntry, str]] = {}
         broken = False
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from proctor.checks import CHECKS_DIR, load_checks
+from proctor.errors import SubmissionError
 from proctor.result import Result
 
 
@@ -28,10 +29,16 @@ def find_checks(submission: Path, checks: Path | None = None) -> Path:
 
 def run_check(submission: Path | str, *, checks: Path | None = None, isolation: str | None = None,
               progress: Callable[[int, int, str], None] | None = None) -> Result:
-    """Grade ``submission`` with the public checks only; the official grade's public part."""
+    """Grade ``submission`` with the public checks only; the official grade's public part.
+
+    A file that does not exist is :class:`SubmissionError` (the CLI's one line), here and in
+    :func:`show`; one that exists but cannot be used is graded, 0 with the reason.
+    """
     from proctor.runner import grade_submission
 
     submission = Path(submission)
+    if not submission.is_file():
+        raise SubmissionError(f"{submission}: no such file (give your .ipynb or .py, saved)")
     assignment = load_checks(find_checks(submission, checks))
     return grade_submission(assignment, submission, visibility="public", isolation=isolation,
                             reference=False, golden=assignment.golden,

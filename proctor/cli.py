@@ -33,7 +33,15 @@ def _assignment(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------------- grade
 def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
-    """A terminal summary: the score, each task, and why each failing test failed."""
+    """A terminal summary: the score, each task, and why each failing test failed.
+
+    A submission that could not be used at all (empty, not a notebook) gets one line: the
+    reason is the same for every test, so it is said once.
+    """
+    problem = (result.get("load") or {}).get("problem")
+    if problem:
+        return (f"{result['submission']}: {result['score']:g} / {result['max_score']:g}   not graded: "
+                + " ".join(str(problem).split()))
     lines = [f"{result['submission']}: {result['score']:g} / {result['max_score']:g}"
              f"   ({result['isolation']} sandbox, {result['duration_s']:.2f} s)"]
     for task, t in result["tasks"].items():
@@ -75,12 +83,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
             raise ProctorError(f"{p}: no such file (give a .py or .ipynb submission)")
     written = []
     folders = output_folders(Path(args.out), paths) if args.out else [None] * len(paths)
+    for folder in folders:
+        if folder is not None:
+            check_out_folder(folder)
     with Sandbox(args.isolation).start() as sandbox:  # starts while the course loads
         assignment = _assignment(args)
         for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility).to_dict()
-            if args.json:
-                print(json.dumps(result, indent=2))
+            if args.json:  # JSON Lines: one object per submission, one per line
+                print(json.dumps(result), flush=True)
             else:
                 print(summary_text(result, verbose=args.verbose))
             if folder is not None:
@@ -88,6 +99,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for where in written:
         print(f"feedback: {where}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def check_out_folder(folder: Path) -> None:
+    """Fail before grading, not after, if ``folder`` (or a parent) is an existing file."""
+    for where in (folder, *folder.parents):
+        if where.exists():
+            if not where.is_dir():
+                raise ProctorError(f"--out {folder}: {where} is a file; give a folder (created if missing)")
+            return
 
 
 def write_outputs(result: dict[str, Any], out_dir: Path) -> Path:
@@ -124,12 +144,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from proctor.check import ProgressBar, run_check
 
     path = Path(args.submission)
-    if not path.is_file():
-        raise ProctorError(f"{path}: no such file (give your .ipynb or .py, saved)")
+    out = Path(args.out) if args.out else path.resolve().parent
+    check_out_folder(out)
     result = run_check(path, checks=Path(args.checks) if args.checks else None,
                        isolation=args.isolation, progress=ProgressBar()).to_dict()
     print(summary_text(result, verbose=args.verbose))
-    out = Path(args.out) if args.out else path.resolve().parent
     print(f"feedback: {write_outputs(result, out)}")
     print("These are the public checks only; the official grade also runs hidden tests.")
     return EXIT_OK
@@ -196,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("grade", cmd_grade, "grade one or more .py/.ipynb submissions")
     p.add_argument("assignment")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print results as JSON Lines: one object per submission, one per line")
     p.add_argument("--out", help="write result.json and feedback.html here (a folder per submission when several)")
     p.add_argument("--visibility", choices=("all", "public", "hidden"), default="all")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"),

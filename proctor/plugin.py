@@ -27,6 +27,9 @@ from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeou
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
 
 HIDDEN, PUBLIC = "hidden", "public"
+#: Tests of this task, or marked ``cost``, measure cost on large inputs: a part timing out
+#: there loses only their points (see proctor.sandbox.proxy, "timeout memory").
+COST_TASK = "efficiency"
 _PROFILE = "proctor"
 settings.register_profile(_PROFILE, derandomize=True, deadline=None, database=None, print_blob=False, max_examples=25,
                           report_multiple_bugs=False,
@@ -106,7 +109,8 @@ class ProctorPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         for line in ("task(id): the assignment task this test belongs to",
                      "points(weight): relative weight of this test inside its task",
-                     "visibility(level): 'public' (students see details) or 'hidden'"):
+                     "visibility(level): 'public' (students see details) or 'hidden'",
+                     "cost: measures cost on large inputs (a timeout here spares correctness tests)"):
             config.addinivalue_line("markers", line)
         self._previous_profile = getattr(settings, "_current_profile", None) or "default"
         settings.load_profile(_PROFILE)
@@ -201,6 +205,18 @@ class ProctorPlugin:
             outcome.status, outcome.message = "error", _skip_reason(report)
             return
         self._explain(outcome, exc)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        """Tell the session whether this test measures cost (see ``COST_TASK``)."""
+        if self.session is not None:
+            self.session.measuring_cost = (item.get_closest_marker("cost") is not None
+                                           or str(_marker_arg(item, "task", "")) == COST_TASK)
+        try:
+            yield
+        finally:
+            if self.session is not None:
+                self.session.measuring_cost = False
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
         if self.progress is not None and nodeid in self.outcomes:

@@ -28,6 +28,8 @@ from proctor.scoring import spread_points, task_totals
 from proctor.submission import read_submission
 
 VISIBILITIES = ("all", "public", "hidden")
+#: Every test's message when the submission could not be used at all (load.problem says why).
+NOT_RUN = "Not run: the submission could not be used (see the reason at the top)."
 
 
 #: pytest's own plugins that grading does not need. unraisableexception and
@@ -183,7 +185,10 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
                            visibility=visibility, golden_dir=golden or golden_dir(assignment),
                            progress=progress)
     try:
-        _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
+        if sub.problem:  # nothing to run: every test would fail for this one reason
+            _run_pytest(_pytest_args(Path(assignment.graders), ["--collect-only"]), plugin)
+        else:
+            _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
         output = session.output()
         peak_mb = session.peak_memory_mb()
     finally:
@@ -191,6 +196,9 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         if own_sandbox:
             box.close()
     outcomes = plugin.finish()
+    if sub.problem:  # the reason is said once, in load.problem; each test only says it did not run
+        for o in outcomes:
+            o.status, o.message, o.hint = "error", NOT_RUN, None
     if task_weights is not None:
         plugin.task_weights = dict(task_weights)
     scored = spread_points(((o.task, o.weight, o.status) for o in outcomes), assignment.points,

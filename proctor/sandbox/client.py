@@ -24,6 +24,8 @@ from proctor.sandbox.child import wire
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 _ZYGOTE_START_TIMEOUT_S = 60.0
 _CONTROL_TIMEOUT_S = 5.0
+#: How long close() lets the zygote end on its own (it does when its control socket closes).
+_CLOSE_GRACE_S = 2.0
 
 
 class SandboxFailure(Exception):
@@ -168,6 +170,13 @@ class Sandbox:
             self._ctrl.close()
             self._ctrl = None
         if self._proc is not None:
+            # Let the zygote end on its own first: it kills its children and its wrapper
+            # (unshare, bwrap) reaps it and exits. Killing the whole group at once would
+            # orphan the zygote mid-exit, a zombie for whoever inherits it.
+            try:
+                self._proc.wait(timeout=_CLOSE_GRACE_S if self._ready else 0.0)
+            except subprocess.TimeoutExpired:
+                pass
             try:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except OSError:

@@ -36,8 +36,22 @@ def python_paths() -> list[str]:
     return sorted(paths)
 
 
+@functools.cache
+def _bwrap_has_as_pid_1() -> bool:
+    """bubblewrap 0.4+: the zygote can be the namespace's pid 1 (see ``_bwrap_command``)."""
+    try:
+        return "--as-pid-1" in subprocess.run(["bwrap", "--help"], capture_output=True, text=True,
+                                              timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def _bwrap_command(python: str) -> list[str]:
+    # --as-pid-1: the zygote is the namespace's init (it reaps its children itself), with no
+    # bwrap init between: that init reports its exit before it has exited, so the outer
+    # bwrap left it behind as a zombie for whoever inherited it.
     cmd = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+           *(["--as-pid-1"] if _bwrap_has_as_pid_1() else []),
            "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev",
            "--tmpfs", "/tmp", "--dir", "/work", "--chdir", "/tmp"]
     for sys_dir in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives",

@@ -6,6 +6,13 @@ in a fresh child after a crash or timeout. :class:`StudentModule` and
 arrays and plain data, student objects as handles. Student exceptions are re-raised as
 :class:`StudentError`, which also derives from the matching builtin exception so that
 ``pytest.raises(ValueError)`` works.
+
+A callable that runs past the call timeout is remembered by its qualified name
+(``MultiHeadAttention.forward``): later calls to it fail at once with the same message, so
+one part that never returns costs one call timeout, not every test's, and the tests of the
+other parts still get their turn within the submission's budget. A timeout while a test
+measures cost (``measuring_cost``: inputs sized for efficiency checks) is remembered only
+for other cost tests, so a slow but correct part still runs on correctness tests' inputs.
 """
 
 from __future__ import annotations
@@ -69,6 +76,12 @@ class StudentSession:
         self.load_errors: list[dict[str, Any]] = []
         self.skipped_units: dict[int, str] = {}
         self.restarts = 0
+        #: Callables that timed out, by qualified name, with the message they failed with:
+        #: on a correctness test's input, and on a cost test's (efficiency-sized) input.
+        self.timed_out: dict[str, str] = {}
+        self.timed_out_measuring: dict[str, str] = {}
+        #: Set by the plugin while a cost test runs (see the module docstring).
+        self.measuring_cost = False
 
     # ------------------------------------------------------------------ lifecycle
     def remaining(self) -> float:
@@ -121,30 +134,57 @@ class StudentSession:
             self.child = None
 
     # ------------------------------------------------------------------ requests
-    def request(self, header: dict, payload: dict[str, Any] | None = None) -> Any:
-        """Send ``header`` (+ ``payload`` values encoded into it) and decode the reply."""
+    def request(self, header: dict, payload: dict[str, Any] | None = None, *,
+                callable_name: str | None = None) -> Any:
+        """Send ``header`` (+ ``payload`` values encoded into it) and decode the reply.
+
+        ``callable_name`` (``Class.method``) names the student code the request runs, for
+        the timeout memory described in the module docstring.
+        """
         if self.submission.problem:
             raise MissingName({"type": "NameError", "message": self.submission.problem})
+        earlier = self._timed_out_before(callable_name)
+        if earlier is not None:
+            raise SandboxTimeout(earlier)
         self.ensure_loaded()
         assert self.child is not None
         buffers: list[memoryview] = []
         for key, value in (payload or {}).items():
             header[key] = wire.encode(value, buffers, self._encode_object)
+        header["timed_out"] = sorted(self.timed_out) + (sorted(self.timed_out_measuring) if self.measuring_cost else [])
         timeout = min(self.call_timeout_s, self.remaining())
         if timeout <= 0:
             raise SandboxTimeout(self._budget_spent())
         try:
             reply, reply_buffers = self.child.request(header, buffers, timeout=timeout)
-        except SandboxTimeout:
+        except SandboxTimeout as exc:
             if timeout < self.call_timeout_s:
                 raise SandboxTimeout(self._budget_spent()) from None
-            raise
+            if callable_name is None:
+                raise
+            message = f"{callable_name} ran for more than {timeout:.3g} s and was stopped"
+            (self.timed_out_measuring if self.measuring_cost else self.timed_out)[callable_name] = message
+            raise SandboxTimeout(message) from None
         if not reply.get("ok"):
-            raise student_error(reply.get("error") or {})
+            error = reply.get("error") or {}
+            if error.get("type") == "TimedOutBefore":  # it reached a callable that timed out before
+                message = self._timed_out_before(str(error.get("message"))) or self._budget_spent()
+                if callable_name is not None:
+                    (self.timed_out_measuring if self.measuring_cost else self.timed_out)[callable_name] = message
+                raise SandboxTimeout(message)
+            raise student_error(error)
         try:
             return wire.decode(reply.get("value"), reply_buffers, self._decode_ref)
         except wire.WireError as exc:
             raise SandboxCrashed(f"the submission returned something that cannot be checked: {exc}") from None
+
+    def _timed_out_before(self, callable_name: str | None) -> str | None:
+        """The message ``callable_name`` timed out with earlier, if it counts for this test."""
+        if callable_name is None:
+            return None
+        if callable_name in self.timed_out:
+            return self.timed_out[callable_name]
+        return self.timed_out_measuring.get(callable_name) if self.measuring_cost else None
 
     def _encode_object(self, value: Any) -> dict:
         if isinstance(value, RemoteObject):
@@ -200,7 +240,7 @@ class StudentModule:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return session.request({"op": "call", "target": None, "name": name},
-                                   _call_payload(args, kwargs))
+                                   _call_payload(args, kwargs), callable_name=name)
 
         call.__name__ = name
         return call
@@ -209,7 +249,7 @@ class StudentModule:
         """Call ``name`` and also return which array arguments it modified in place,
         e.g. ``["argument 1"]`` (the sandbox holds copies, so this is the only way to see)."""
         return tuple(self._session.request({"op": "call", "target": None, "name": name, "check_inputs": True},
-                                           _call_payload(args, kwargs)))
+                                           _call_payload(args, kwargs), callable_name=name))
 
     def has(self, name: str) -> bool:
         """Whether the submission defines ``name`` at top level."""
@@ -218,7 +258,7 @@ class StudentModule:
     def measure(self, name: str, *args: Any, repeat: int = 1, **kwargs: Any) -> dict[str, Any]:
         """Peak traced memory and times of calling ``name`` inside the sandbox."""
         return self._session.request({"op": "measure", "target": None, "name": name, "repeat": repeat},
-                                     _call_payload(args, kwargs))
+                                     _call_payload(args, kwargs), callable_name=name)
 
     def __repr__(self) -> str:
         return f"<student submission {self._session.submission.name}>"
@@ -245,7 +285,8 @@ class RemoteObject:
         if name.startswith("_"):  # private and protocol names (_repr_pretty_, __array__) stay local
             raise AttributeError(name)
         if name not in self._methods:
-            value = self._session.request({"op": "getattr", "target": self._target(), "name": name})
+            value = self._session.request({"op": "getattr", "target": self._target(), "name": name},
+                                          callable_name=self._qualname(name))
             if not (isinstance(value, dict) and value.get("__method__") is True):
                 return value
             self._methods.add(name)
@@ -253,25 +294,31 @@ class RemoteObject:
 
     def _call(self, name: str | None, *args: Any, **kwargs: Any) -> Any:
         return self._session.request({"op": "call", "target": self._target(), "name": name},
-                                     _call_payload(args, kwargs))
+                                     _call_payload(args, kwargs), callable_name=self._qualname(name))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(None, *args, **kwargs)
+
+    def _qualname(self, name: str | None) -> str:
+        """``Class.method`` (``Class.__call__`` for the object itself), for timeouts."""
+        return f"{self._type}.{name or '__call__'}"
 
     def call_checking_inputs(self, name: str | None, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
         """Call method ``name`` (None: the object itself) and also return which array
         arguments it modified in place."""
         return tuple(self._session.request(
-            {"op": "call", "target": self._target(), "name": name, "check_inputs": True}, _call_payload(args, kwargs)))
+            {"op": "call", "target": self._target(), "name": name, "check_inputs": True}, _call_payload(args, kwargs),
+            callable_name=self._qualname(name)))
 
     def assign(self, name: str, value: Any) -> None:
         """Write ``value`` into the existing array attribute ``name`` in place."""
-        self._session.request({"op": "assign", "target": self._target(), "name": name}, {"value": value})
+        self._session.request({"op": "assign", "target": self._target(), "name": name}, {"value": value},
+                              callable_name=self._qualname(name))
 
     def measure(self, name: str, *args: Any, repeat: int = 1, **kwargs: Any) -> dict[str, Any]:
         """Peak traced memory and times of calling method ``name`` inside the sandbox."""
         return self._session.request({"op": "measure", "target": self._target(), "name": name, "repeat": repeat},
-                                     _call_payload(args, kwargs))
+                                     _call_payload(args, kwargs), callable_name=self._qualname(name))
 
     def __repr__(self) -> str:
         return f"<student {self._type} object>"

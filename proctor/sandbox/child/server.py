@@ -78,6 +78,7 @@ class Server:
         self.output_fd = output_fd
         self.namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": __builtins__}
         self.handles = _Handles()
+        self.stubbed: dict[str, tuple[Any, str, Any]] = {}  # qualname -> (owner, attribute, original)
 
     # ----------------------------------------------------------------- encoding
     def _encode_result(self, value: Any) -> tuple[Any, list[memoryview]]:
@@ -109,6 +110,7 @@ class Server:
 
     def dispatch(self, header: dict, buffers: list[bytearray]) -> Any:
         op = header.get("op")
+        self.stub_timed_out(header.get("timed_out", []))
         if op == "load":
             return self.load(header)
         if op == "ping":
@@ -142,6 +144,35 @@ class Server:
         if op == "output":
             return self.read_output(int(header.get("limit", 65536)))
         raise ValueError(f"unknown request {op!r}")
+
+    def stub_timed_out(self, names: list[str]) -> None:
+        """Make the callables that already ran past their time limit fail at once.
+
+        ``names`` are qualified names (``Class.method`` or a top-level function). A call
+        that reaches one of them through another (``__call__`` delegating to ``forward``)
+        then fails at once too, instead of costing another call timeout. Called before
+        every request with the list that applies to the current test.
+        """
+        wanted = set(names)
+        for name in [n for n in self.stubbed if n not in wanted]:
+            owner, attr, original = self.stubbed.pop(name)
+            _set(owner, attr, original)
+        for name in wanted - set(self.stubbed):
+            owner, attr = self._owner(name)
+            if owner is None:
+                continue
+            original = owner.get(attr, _ABSENT) if isinstance(owner, dict) else owner.__dict__.get(attr, _ABSENT)
+            _set(owner, attr, _timed_out_stub(name))
+            self.stubbed[name] = (owner, attr, original)
+
+    def _owner(self, name: str) -> tuple[Any, str]:
+        """Where ``name`` lives: (the namespace dict, function) or (class, method)."""
+        cls_name, _, attr = name.rpartition(".")
+        if not cls_name:
+            value = self.namespace.get(attr)
+            return (self.namespace, attr) if callable(value) and not isinstance(value, type) else (None, attr)
+        cls = self.namespace.get(cls_name)
+        return (cls, attr) if isinstance(cls, type) and "." not in cls_name else (None, attr)
 
     def _target(self, header: dict) -> Any:
         name = header.get("name")
@@ -226,6 +257,36 @@ class Server:
             return ""
         text = data[:limit].decode("utf-8", "replace")
         return text + ("\n[... output truncated]" if len(data) > limit else "")
+
+
+_ABSENT = object()
+
+
+class TimedOutBefore(BaseException):
+    """Raised by a stub standing in for a callable that already timed out. A BaseException,
+    so that the student's ``except Exception`` does not swallow it."""
+
+
+def _timed_out_stub(name: str) -> Any:
+    def timed_out(*args: Any, **kwargs: Any) -> Any:
+        raise TimedOutBefore(name)
+
+    return timed_out
+
+
+def _set(owner: Any, attr: str, value: Any) -> None:
+    try:
+        if isinstance(owner, dict):
+            if value is _ABSENT:
+                owner.pop(attr, None)
+            else:
+                owner[attr] = value
+        elif value is _ABSENT:
+            delattr(owner, attr)
+        else:
+            setattr(owner, attr, value)
+    except Exception:  # noqa: BLE001 - a class that refuses: calls to it just run (and time out)
+        pass
 
 
 class _MissingName(LookupError):

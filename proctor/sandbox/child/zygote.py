@@ -40,13 +40,17 @@ for _name in PRELOAD:
     except ImportError:
         pass
 
+import imports  # noqa: E402
 import loader  # noqa: E402,F401
 import seccomp  # noqa: E402
 import server  # noqa: E402
 import wire  # noqa: E402,F401
 
 NOBODY = 65534
+#: The import directories, opened while the zygote can still read them (see imports.py).
+IMPORT_DIRS = imports.open_dirs(sys.path)
 _PR_SET_DUMPABLE = 4
+_PR_SET_PDEATHSIG = 1
 
 
 def _not_dumpable() -> None:
@@ -75,10 +79,14 @@ def _vm_bytes() -> int:
     return 0
 
 
-def child_main(fd: int, req: dict, workdir: str) -> None:
+def child_main(fd: int, req: dict, workdir: str, zygote: int) -> None:
     """Become the sandboxed child for one submission. Never returns."""
     code = 0
     try:
+        # The zygote is single-threaded, so this fires exactly when it dies, however it dies.
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != zygote:  # it died before that took effect
+            os._exit(code)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not the process
         os.setsid()
@@ -99,6 +107,7 @@ def child_main(fd: int, req: dict, workdir: str) -> None:
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
+            imports.install(IMPORT_DIRS)
         os.environ["HOME"] = workdir
         os.environ["TMPDIR"] = workdir
         tempfile.tempdir = workdir
@@ -136,10 +145,11 @@ def main() -> None:
             if req["op"] == "spawn":
                 _forget_dead(children)
                 workdir = tempfile.mkdtemp(dir=root)
+                zygote = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     ctrl.close()
-                    child_main(fds[0], req, workdir)
+                    child_main(fds[0], req, workdir, zygote)
                 children[pid] = workdir
                 reply["pid"] = pid
             elif req["op"] == "kill":
