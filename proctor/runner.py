@@ -20,6 +20,7 @@ import pytest
 
 from proctor import __version__
 from proctor.errors import ProctorError
+from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
 from proctor.result import Result, TestResult
 from proctor.sandbox.client import ChildLimits, Sandbox
@@ -149,9 +150,13 @@ def collect_tasks(graders: Path) -> set[str]:
     return set(collect(graders).task_weights)
 
 
-def golden_dir(assignment: Any) -> Path:
-    """Where an assignment's released golden cases live (see :mod:`proctor.golden`)."""
-    return Path(assignment.release_dir) / "checks" / "golden"
+def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> GoldenCases:
+    """The golden cases a run sees: a released folder when given (students' checks), else
+    computed from the course's own ``golden_cases.py`` and reference (the official grade,
+    which never reads release output; see :mod:`proctor.golden`)."""
+    if golden is not None or reference is None:
+        return GoldenCases(golden)
+    return GoldenCases(None, compute=lambda: official_cases(assignment, reference))
 
 
 def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",
@@ -163,7 +168,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
     fork server across submissions. Students' local checks pass ``reference=False``, their
-    copy of the golden cases, and the whole suite's ``task_weights`` (so each public test
+    copy of the golden cases (``golden``, a folder; otherwise they are computed from the
+    course sources), and the whole suite's ``task_weights`` (so each public test
     is worth what it is worth in the official grade). Grading always completes: problems
     with the submission become test statuses, never exceptions.
     """
@@ -178,9 +184,9 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
                              submission_timeout_s=limits.submission_timeout_s,
                              limits=ChildLimits(memory_mb=limits.memory_mb,
                                                 cpu_s=int(limits.submission_timeout_s) + 10))
-    plugin = ProctorPlugin(session=session, assignment=assignment,
-                           reference=import_reference(assignment) if reference else None,
-                           visibility=visibility, golden_dir=golden or golden_dir(assignment),
+    reference_module = import_reference(assignment) if reference else None
+    plugin = ProctorPlugin(session=session, assignment=assignment, reference=reference_module,
+                           visibility=visibility, golden_cases=golden_cases(assignment, reference_module, golden),
                            progress=progress)
     try:
         _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
