@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--late-marker-days", default="1", help="days charged for Canvas's 'late' marker, or 'none'")
     p.add_argument("--hidden-visibility", default="after_published",
                    choices=("after_published", "hidden", "after_due_date"),
-                   help="Gradescope visibility of hidden tests' results")
+                   help="Gradescope visibility of hidden tests' results ('hidden' applies only to "
+                        "tests without points, as Gradescope's spec requires; others get after_published)")
 
     p = add("export", cmd_export, "package an assignment's autograder for an LMS (gradescope)")
     p.add_argument("target", choices=("gradescope",))

@@ -245,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="grade /autograder/submission (inside Gradescope)")
     args = parser.parse_args(argv)
     if args.command == "run":
+        import proctor
+
+        # Goes to results/stdout, which only instructors see: which engine graded.
+        print(f"proctor {proctor.__version__} from {Path(proctor.__file__).parent}", file=sys.stderr)
         results = run_autograder()
         print(f"score {results['score']}", file=sys.stderr)
     return 0
