@@ -68,7 +68,7 @@ def validate_assignment(assignment: Any, *, isolation: str | None = None) -> Val
     """Grade the source notebook and a fresh release of the student notebook."""
     with Sandbox(isolation) as sandbox, tempfile.TemporaryDirectory(prefix="proctor-validate-") as tmp:
         solution = grade_submission(assignment, assignment.notebook, sandbox=sandbox).to_dict()
-        released = release_assignment(assignment, Path(tmp))
+        released = release_assignment(assignment, Path(tmp), wheel=False)
         notebook = next(p for p in released if p.suffix == ".ipynb")
         stub = grade_submission(assignment, notebook, sandbox=sandbox).to_dict()
     return ValidationReport(solution, stub, _solution_problems(solution) + _stub_problems(stub)
