@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from proctor import __version__
 from proctor.config import load_course
 from proctor.release import release_assignment
 from proctor.wheel import build_wheel, wheel_name
@@ -52,10 +53,11 @@ def test_the_engine_wheel_is_reproducible_and_needs_no_instructor_packages(tmp_p
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as wheel:
         names = wheel.namelist()
-        metadata = wheel.read(f"proctor-{wheel_name().split('-')[1]}.dist-info/METADATA").decode()
+        metadata = wheel.read(f"proctor-{__version__}.dist-info/METADATA").decode()
         dates = {info.date_time for info in wheel.infolist()}
     assert "proctor/sandbox/child/zygote.py" in names and "proctor/feedback/templates/feedback.html.j2" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert {n.split("/")[0] for n in names} == {"proctor", f"proctor-{__version__}.dist-info"}  # the engine only
     assert dates == {(1980, 1, 1, 0, 0, 0)}  # SOURCE_DATE_EPOCH, not the build's time
     required = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     unconditional = [r for r in required if "extra ==" not in r]
