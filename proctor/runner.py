@@ -152,11 +152,13 @@ def collect_tasks(graders: Path) -> set[str]:
 
 def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> GoldenCases:
     """The golden cases a run sees: a released folder when given (students' checks), else
-    computed from the course's own ``golden_cases.py`` and reference (the official grade,
-    which never reads release output; see :mod:`proctor.golden`)."""
-    if golden is not None or reference is None:
+    computed, when first asked for, from the course's own ``golden_cases.py`` and reference
+    (never from release output; see :mod:`proctor.golden`)."""
+    if golden is not None:
         return GoldenCases(golden)
-    return GoldenCases(None, compute=lambda: official_cases(assignment, reference))
+    # Without the reference fixture (public tests checked as students run them), the cases
+    # are still the course's own: the reference is imported only to compute them.
+    return GoldenCases(None, compute=lambda: official_cases(assignment, reference or import_reference(assignment)))
 
 
 def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",

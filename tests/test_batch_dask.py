@@ -62,7 +62,7 @@ def test_a_scheduler_without_workers_is_one_clear_error(tmp_path):
     assignment = load_course(make_course(tmp_path / "course")).assignment("tiny")
     subs = tmp_path / "subs"
     make_submissions(subs, 1)
-    with distributed.LocalCluster(n_workers=0, dashboard_address=None) as empty:
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as empty:
         with pytest.raises(ProctorError, match="has no workers") as caught:
             run_batch(assignment, subs, tmp_path / "out", scheduler=empty.scheduler_address,
                       progress=False)
