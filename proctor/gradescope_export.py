@@ -7,7 +7,8 @@
   dependencies), and makes the course files root-only (``0700``/``0600``);
 * ``run_autograder`` — run per submission: ``python -m proctor.gradescope_export run``;
 * ``course/`` — what grading needs and students must never see: ``course.toml`` (with
-  only this assignment), the source notebook, the reference package, the grader suites;
+  only this assignment), the source notebook, the reference package, the grader suites
+  (whose ``golden_cases.py`` grading computes the golden cases from: no release output);
 * ``proctor_src/`` — proctor's own source, so the grader runs the same version.
 
 At grading time ``run`` picks the student's file from ``submission/``, grades it in the

@@ -104,3 +104,20 @@ def test_the_cache_key_follows_every_source(tmp_path):
         assert source_hash(assignment) != before, edited
         before = source_hash(assignment)
     assert source_hash(dataclasses.replace(assignment, seed=assignment.seed + 1)) != before
+
+
+@pytest.mark.slow
+def test_validate_fails_when_released_golden_files_drift(tmp_path):
+    from conftest import MINICOURSE
+
+    from proctor.validate import validate_assignment
+
+    course = tmp_path / "minicourse"
+    shutil.copytree(MINICOURSE, course, ignore=shutil.ignore_patterns("__pycache__"))
+    assignment = load_course(course / "course.toml").assignment("minimath")
+    assert validate_assignment(assignment, isolation="rlimits").ok
+    released = next((Path(assignment.release_dir) / "checks" / "golden").glob("*.json"))
+    released.write_text(released.read_text().replace("\n", "\n ", 1))
+    report = validate_assignment(assignment, isolation="rlimits")
+    assert not report.ok
+    assert [p for p in report.problems if released.name in p and "fresh computation" in p], report.text()

@@ -96,3 +96,9 @@ def test_a_student_installs_and_checks_from_the_released_folder(tmp_path):
         score, _, rest = summary.removeprefix(f"{name}: ").partition(" / ")
         assert float(score) > 0 and score == rest.split()[0], summary  # every public check passes
         assert (folder / "feedback.html").is_file()
+
+
+def test_ci_installs_the_pinned_build_backend():
+    from proctor.wheel import pinned_backend
+
+    assert f"setuptools=={pinned_backend(REPO / 'pyproject.toml')}" in (REPO / ".ci" / "run").read_text()
