@@ -403,6 +403,11 @@ def _dask_map(assignment: Any, todo: Work, *, scheduler: str, isolation: str | N
     except (OSError, TimeoutError) as error:
         raise ProctorError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
+        try:
+            client.wait_for_workers(1, timeout="10s")
+        except TimeoutError:
+            raise ProctorError(f"the Dask scheduler at {scheduler} has no workers; start some "
+                               f"(`dask worker {scheduler}`) and run again") from None
         workers = max(1, sum(w.get("nthreads", 1) for w in
                              client.scheduler_info().get("workers", {}).values()))
         pending = list(reversed(todo))

@@ -259,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--late-marker-days", default="1", help="days charged for Canvas's 'late' marker, or 'none'")
     p.add_argument("--hidden-visibility", default="after_published",
                    choices=("after_published", "hidden", "after_due_date"),
-                   help="Gradescope visibility of hidden tests' results")
+                   help="Gradescope visibility of hidden tests' results ('hidden' applies only to "
+                        "tests without points, as Gradescope's spec requires; others get after_published)")
     p.add_argument("--nbgrader-course", metavar="COURSE_DIR",
                    help="write nbgrader grades and autograded notebooks into this nbgrader course "
                    "(found through its nbgrader_config.py) instead of OUT/gradebook.db")

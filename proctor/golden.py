@@ -1,12 +1,16 @@
-"""Golden cases: reference outputs on public inputs, computed at release time.
+"""Golden cases: reference outputs on public inputs, for tests that run without the reference.
 
 Public tests need expected values, but students never receive the reference. So an
 assignment's ``graders/<id>/golden_cases.py`` (hidden) defines functions
 ``case_<name>(reference) -> dict`` returning inputs, expected outputs and, if useful,
-known-wrong variants' outputs with their hints. ``proctor release`` runs them and writes
-``checks/golden/<name>.json`` into the student template. Both the official grade and the
-student's local check read those same files, so a public test sees identical data in
-both places.
+known-wrong variants' outputs with their hints.
+
+The official grade computes them from those course sources (:func:`official_cases`,
+memoised per process by the sources' content hash), so it never depends on release output
+(an export that leaves the release out grades the same). ``proctor release`` writes the
+same text to ``checks/golden/<name>.json`` for students' local checks, and ``proctor
+validate`` checks those files equal a fresh computation byte for byte
+(:func:`released_drift`), so local checks cannot drift from the official grade.
 
 Files hold the wire format's JSON with array bytes in base64: exact, deterministic, and
 never unpickled.
@@ -15,6 +19,7 @@ never unpickled.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import json
 from pathlib import Path
@@ -59,28 +64,131 @@ def case_functions(graders: Path) -> dict[str, Callable[[Any], Any]]:
             if name.startswith(CASE_PREFIX) and callable(fn)}
 
 
+def compute_cases(graders: Path, reference: Any) -> dict[str, str]:
+    """Every golden case of ``graders`` run against ``reference``: ``{name: json text}``."""
+    return {name: dumps(fn(reference)) for name, fn in case_functions(graders).items()}
+
+
 def write_cases(graders: Path, reference: Any, out_dir: Path) -> list[Path]:
     """Run every golden case against ``reference`` and write ``out_dir/<name>.json``."""
     written = []
-    for name, fn in case_functions(graders).items():
+    for name, text in compute_cases(graders, reference).items():
         path = Path(out_dir) / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dumps(fn(reference)))
+        path.write_text(text)
         written.append(path)
     return written
 
 
-class GoldenCases:
-    """Loads golden cases by name from a directory (the ``golden`` fixture)."""
+def _source_files(assignment: Any) -> list[Path]:
+    """What a case's value can depend on: the suite's modules (golden_cases.py and the
+    helpers it imports) and the reference package's source."""
+    graders = Path(assignment.graders)
+    root = Path(assignment.course_root)
+    top = str(assignment.reference).split(".")[0]
+    files = [p for p in graders.rglob("*.py") if "__pycache__" not in p.parts]
+    files += [p for p in (root / top).rglob("*.py") if "__pycache__" not in p.parts] if (root / top).is_dir() \
+        else [root / f"{top}.py"]
+    return sorted(p for p in files if p.is_file())
 
-    def __init__(self, directory: Path | None) -> None:
+
+def source_hash(assignment: Any) -> str:
+    """Content hash of everything golden cases are computed from, plus the seed."""
+    digest = hashlib.sha256(f"seed={int(assignment.seed)}\n".encode())
+    root = Path(assignment.course_root)
+    for path in _source_files(assignment):
+        digest.update(f"{path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+#: Computed cases per content hash: a batch computes them once, not per submission.
+_COMPUTED: dict[str, dict[str, str]] = {}
+
+
+def official_cases(assignment: Any, reference: Any) -> dict[str, str]:
+    """The assignment's golden cases computed from its course sources (memoised)."""
+    key = source_hash(assignment)
+    if key not in _COMPUTED:
+        _COMPUTED[key] = compute_cases(Path(assignment.graders), reference)
+    return _COMPUTED[key]
+
+
+def released_drift(assignment: Any, reference: Any, released: Path) -> list[str]:
+    """How the golden files in ``released`` differ from a fresh computation (none: equal)."""
+    fresh = compute_cases(Path(assignment.graders), reference)
+    present = {p.stem: p for p in Path(released).glob("*.json")} if Path(released).is_dir() else {}
+    problems = [f"{released}: golden case {name!r} is missing; re-run `proctor release`"
+                for name in sorted(set(fresh) - set(present))]
+    problems += [f"{present[name]}: no such golden case any more; re-run `proctor release`"
+                 for name in sorted(set(present) - set(fresh))]
+    for name in sorted(set(fresh) & set(present)):
+        text = present[name].read_text()
+        if text != fresh[name]:
+            problems.append(f"{present[name]} differs from a fresh computation "
+                            f"({_difference(text, fresh[name])}); re-run `proctor release`")
+    return problems
+
+
+def _ulps(a: Any, b: Any) -> int | None:
+    """Largest distance in units in the last place between two equal-shaped float values,
+    or None when they differ in anything else (structure, shape, dtype, non-float data)."""
+    import numpy as np
+
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            return None
+        parts = [_ulps(a[k], b[k]) for k in a]
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if type(a) is not type(b) or len(a) != len(b):
+            return None
+        parts = [_ulps(x, y) for x, y in zip(a, b)]
+    elif isinstance(a, (float, np.ndarray, np.floating)) and isinstance(b, (float, np.ndarray, np.floating)):
+        x, y = np.asarray(a), np.asarray(b)
+        if x.dtype != y.dtype or x.shape != y.shape or x.dtype.kind != "f":
+            return 0 if np.array_equal(x, y) else None
+        ints = np.dtype(f"i{x.dtype.itemsize}")
+        return int(np.abs(x.view(ints).astype(np.int64) - y.view(ints).astype(np.int64)).max(initial=0))
+    else:
+        return 0 if a == b else None
+    return None if None in parts else max(parts, default=0)
+
+
+def _difference(old: str, new: str) -> str:
+    """Say whether two case texts differ in substance or only in floating-point last bits."""
+    try:
+        ulps = _ulps(loads(old), loads(new))
+    except (ValueError, KeyError, TypeError):
+        return "not a readable golden case"
+    if ulps is None:
+        return "different inputs, shapes or hints"
+    return (f"floats differ by up to {ulps} units in the last place, as happens between machines "
+            "whose numpy uses different SIMD code")
+
+
+class GoldenCases:
+    """Golden cases by name (the ``golden`` fixture): from a directory of released files
+    (students' checks) or from a lazily called ``compute()`` (the official grade)."""
+
+    def __init__(self, directory: Path | None, compute: Callable[[], dict[str, str]] | None = None) -> None:
         self.directory = directory
+        self.compute = compute
+        self._texts: dict[str, str] | None = None
         self._cache: dict[str, Any] = {}
+
+    def _text(self, name: str) -> str:
+        if self.compute is not None:
+            if self._texts is None:
+                self._texts = self.compute()
+            if name not in self._texts:
+                raise ProctorError(f"golden case {name!r} not found: golden_cases.py has no case_{name}")
+            return self._texts[name]
+        path = (self.directory or Path("<none>")) / f"{name}.json"
+        if not path.is_file():
+            raise ProctorError(f"golden case {name!r} not found at {path}; run `proctor release` to make it")
+        return path.read_text()
 
     def __call__(self, name: str) -> Any:
         if name not in self._cache:
-            path = (self.directory or Path("<none>")) / f"{name}.json"
-            if not path.is_file():
-                raise ProctorError(f"golden case {name!r} not found at {path}; run `proctor release` to make it")
-            self._cache[name] = loads(path.read_text())
+            self._cache[name] = loads(self._text(name))
         return self._cache[name]

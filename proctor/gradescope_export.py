@@ -7,7 +7,8 @@
   dependencies), and makes the course files root-only (``0700``/``0600``);
 * ``run_autograder`` — run per submission: ``python -m proctor.gradescope_export run``;
 * ``course/`` — what grading needs and students must never see: ``course.toml`` (with
-  only this assignment), the source notebook, the reference package, the grader suites;
+  only this assignment), the source notebook, the reference package, the grader suites
+  (whose ``golden_cases.py`` grading computes the golden cases from: no release output);
 * ``proctor_src/`` — proctor's own source, so the grader runs the same version.
 
 At grading time ``run`` picks the student's file from ``submission/``, grades it in the
@@ -245,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="grade /autograder/submission (inside Gradescope)")
     args = parser.parse_args(argv)
     if args.command == "run":
+        import proctor
+
+        # Goes to results/stdout, which only instructors see: which engine graded.
+        print(f"proctor {proctor.__version__} from {Path(proctor.__file__).parent}", file=sys.stderr)
         results = run_autograder()
         print(f"score {results['score']}", file=sys.stderr)
     return 0

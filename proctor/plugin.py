@@ -90,10 +90,10 @@ class ProctorPlugin:
 
     def __init__(self, *, session: StudentSession | None, assignment: Any, reference: Any = None,
                  visibility: str = "all", collect_only: bool = False, golden_dir: Path | None = None,
-                 progress: Callable[[int, int, str], None] | None = None) -> None:
+                 golden_cases: GoldenCases | None = None, progress: Callable[[int, int, str], None] | None = None) -> None:
         self.session = session
         self.progress = progress
-        self.golden_cases = GoldenCases(golden_dir)
+        self.golden_cases = golden_cases or GoldenCases(golden_dir)
         self._assignment = assignment
         self.reference_module = reference
         self.visibility = visibility
@@ -166,7 +166,7 @@ class ProctorPlugin:
 
     @pytest.fixture
     def golden(self) -> GoldenCases:
-        """``golden(name)``: a golden case made at release time (identical for students)."""
+        """``golden(name)``: a golden case, byte for byte what students' checks read."""
         return self.golden_cases
 
     @pytest.fixture

@@ -23,7 +23,9 @@ Before anything is written, the result is checked for leaks: no line of a soluti
 region, hidden-test region, mark scheme or model answer may survive into the release.
 
 Ownership of the output directory: release writes ``<notebook>.ipynb``, ``README.md``,
-``requirements.txt`` and a ``.release-manifest`` naming them. On the next release it
+``requirements.txt``, the engine's wheel (:mod:`proctor.wheel`; ``requirements.txt``
+names it by relative path, since proctor is not on the package index) and a
+``.release-manifest`` naming them. On the next release it
 deletes only files the previous manifest lists and this release no longer writes (for
 example after the notebook is renamed). Anything else in the directory, such as a
 ``public/`` folder of local checks, is left alone. The ``checks/`` folder (public suites,
@@ -43,13 +45,13 @@ from traitlets.config import Config
 from proctor.atomic import write_text
 from proctor.checks import write_checks
 from proctor.errors import ProctorError
+from proctor.wheel import build_wheel, wheel_name
 
 __all__ = ["ReleaseError", "release_assignment", "build_student_notebook", "secret_lines"]
 
 MANIFEST = ".release-manifest"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
-REQUIREMENTS = ["numpy", "pytest", "hypothesis", "nbformat", "jinja2", "proctor"]
 
 # (begin, end) delimiters of every region that must not reach students.
 _SECRET_REGIONS = [
@@ -214,14 +216,18 @@ def find_leaks(source: NotebookNode, released: NotebookNode) -> list[str]:
 
 def _readme(assignment: AssignmentLike, notebook_name: str) -> str:
     module_name = Path(notebook_name).stem + ".py"
+    wheel = wheel_name()
     return f"""# {assignment.title}
 
 This folder is your starting point for the `{assignment.id}` assignment.
 
 ## What to do
 
-1. Install the requirements (a virtual environment is a good idea):
-   `pip install -r requirements.txt`
+1. From this folder, install what the checks need (a virtual environment is a good idea):
+   `pip install -r requirements.txt`. It installs the grading engine, proctor, from
+   `{wheel}` in this folder (proctor is not on the package index, so do not
+   `pip install proctor`), and the few packages it needs (numpy, pytest, Hypothesis,
+   nbformat, Jinja2). Jupyter itself is not included: use your own.
 2. Open `{notebook_name}` in Jupyter (`jupyter lab {notebook_name}`) or VS Code.
 3. Read each part, then fill in every cell marked `# YOUR CODE HERE`, replacing the
    `raise NotImplementedError()` line. Keep all function and class names and signatures
@@ -238,6 +244,10 @@ functions, including checks of how your code's time and memory grow with the seq
 length, so passing every cell here does not guarantee full marks.
 
 ## Checking your work locally
+
+The checks run on Linux and macOS with Python 3.11 or newer. On Windows, use WSL (the
+Windows Subsystem for Linux): the checks run your code in a separate, limited process,
+which needs the POSIX process control (fork, resource limits) that Windows lacks.
 
 Install what the checks need once (`pip install -r requirements.txt`), save your notebook,
 then run the public part of the grader's test suite against it:
@@ -266,7 +276,11 @@ same code as a plain module. Do not rename the file's functions or classes.
 
 
 def _requirements() -> str:
-    return "".join(f"{name}\n" for name in REQUIREMENTS)
+    """The engine by relative path (a bare ``proctor`` line would fetch a stranger from the
+    index); its own dependencies come from the wheel's metadata."""
+    return ("# Run `pip install -r requirements.txt` from this folder: the grading engine ships\n"
+            "# here as a wheel, with the dependencies the local checks need.\n"
+            f"./{wheel_name()}\n")
 
 
 def _previous_release(out_dir: Path) -> list[str]:
@@ -286,11 +300,14 @@ def _previous_release(out_dir: Path) -> list[str]:
 # ----------------------------------------------------------------------------- entry point
 
 
-def release_assignment(assignment: AssignmentLike, out_dir: Path | None = None) -> list[Path]:
+def release_assignment(assignment: AssignmentLike, out_dir: Path | None = None, *,
+                       wheel: bool = True) -> list[Path]:
     """Build the student template of ``assignment`` into ``out_dir`` (default: its release_dir).
 
     Returns the paths written, sorted. Deterministic: releasing twice gives identical bytes.
     Raises ``ReleaseError`` if the source notebook is missing, malformed, or would leak.
+    ``wheel=False`` skips building the engine wheel (every other file is the same), for
+    callers that only grade the released notebook.
     """
     source_path = Path(assignment.notebook)
     if not source_path.is_file():
@@ -309,17 +326,22 @@ def release_assignment(assignment: AssignmentLike, out_dir: Path | None = None) 
     }
     files[MANIFEST] = (
         "# Files written by `proctor release`; the next release may replace or delete them.\n"
-        + "".join(f"{name}\n" for name in sorted(files))
+        + "".join(f"{name}\n" for name in sorted([*files, wheel_name()]))
     )
 
     out = Path(out_dir if out_dir is not None else assignment.release_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in set(_previous_release(out)) - set(files):
+    for stale in set(_previous_release(out)) - set(files) - {wheel_name()}:
         (out / stale).unlink(missing_ok=True)
     written = []
     for name, text in sorted(files.items()):
         write_text(out / name, text)
         written.append(out / name)
+    if wheel:
+        try:
+            written.append(build_wheel(out))
+        except ProctorError as exc:
+            raise ReleaseError(str(exc)) from None
     # The public local checks: public suites, golden cases and their manifest.
     written += write_checks(assignment, out)
     return sorted(written)

@@ -20,6 +20,7 @@ import pytest
 
 from proctor import __version__
 from proctor.errors import ProctorError
+from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
 from proctor.result import Result, TestResult
 from proctor.sandbox.client import ChildLimits, Sandbox
@@ -151,9 +152,15 @@ def collect_tasks(graders: Path) -> set[str]:
     return set(collect(graders).task_weights)
 
 
-def golden_dir(assignment: Any) -> Path:
-    """Where an assignment's released golden cases live (see :mod:`proctor.golden`)."""
-    return Path(assignment.release_dir) / "checks" / "golden"
+def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> GoldenCases:
+    """The golden cases a run sees: a released folder when given (students' checks), else
+    computed, when first asked for, from the course's own ``golden_cases.py`` and reference
+    (never from release output; see :mod:`proctor.golden`)."""
+    if golden is not None:
+        return GoldenCases(golden)
+    # Without the reference fixture (public tests checked as students run them), the cases
+    # are still the course's own: the reference is imported only to compute them.
+    return GoldenCases(None, compute=lambda: official_cases(assignment, reference or import_reference(assignment)))
 
 
 def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",
@@ -165,7 +172,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
     fork server across submissions. Students' local checks pass ``reference=False``, their
-    copy of the golden cases, and the whole suite's ``task_weights`` (so each public test
+    copy of the golden cases (``golden``, a folder; otherwise they are computed from the
+    course sources), and the whole suite's ``task_weights`` (so each public test
     is worth what it is worth in the official grade). Grading always completes: problems
     with the submission become test statuses, never exceptions.
     """
@@ -180,9 +188,9 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
                              submission_timeout_s=limits.submission_timeout_s,
                              limits=ChildLimits(memory_mb=limits.memory_mb,
                                                 cpu_s=int(limits.submission_timeout_s) + 10))
-    plugin = ProctorPlugin(session=session, assignment=assignment,
-                           reference=import_reference(assignment) if reference else None,
-                           visibility=visibility, golden_dir=golden or golden_dir(assignment),
+    reference_module = import_reference(assignment) if reference else None
+    plugin = ProctorPlugin(session=session, assignment=assignment, reference=reference_module,
+                           visibility=visibility, golden_cases=golden_cases(assignment, reference_module, golden),
                            progress=progress)
     try:
         if sub.problem:  # nothing to run: every test would fail for this one reason

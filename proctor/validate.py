@@ -4,6 +4,10 @@ The instructor's source notebook (solutions filled in) must get full marks, and 
 released student notebook (stubs raising NotImplementedError) must get zero on every
 task, each test saying plainly that the part is not implemented. A suite that fails
 either check would grade students wrongly, so this runs before every release.
+
+It also checks that golden cases already released to students (``checks/golden/``) equal
+a fresh computation byte for byte: the official grade computes them from the course
+sources, so a stale released file would make local checks disagree with it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proctor.checks import CHECKS_DIR
+from proctor.golden import released_drift
+from proctor.plugin import import_reference
 from proctor.release import release_assignment
 from proctor.runner import grade_submission
 from proctor.sandbox.client import Sandbox
@@ -61,7 +68,16 @@ def validate_assignment(assignment: Any, *, isolation: str | None = None) -> Val
     """Grade the source notebook and a fresh release of the student notebook."""
     with Sandbox(isolation) as sandbox, tempfile.TemporaryDirectory(prefix="proctor-validate-") as tmp:
         solution = grade_submission(assignment, assignment.notebook, sandbox=sandbox).to_dict()
-        released = release_assignment(assignment, Path(tmp))
+        released = release_assignment(assignment, Path(tmp), wheel=False)
         notebook = next(p for p in released if p.suffix == ".ipynb")
         stub = grade_submission(assignment, notebook, sandbox=sandbox).to_dict()
-    return ValidationReport(solution, stub, _solution_problems(solution) + _stub_problems(stub))
+    return ValidationReport(solution, stub, _solution_problems(solution) + _stub_problems(stub)
+                            + _golden_problems(assignment))
+
+
+def _golden_problems(assignment: Any) -> list[str]:
+    """Released golden files that differ from a fresh computation (none if not released yet)."""
+    released = Path(assignment.release_dir) / CHECKS_DIR / "golden"
+    if not released.is_dir():
+        return []
+    return released_drift(assignment, import_reference(assignment), released)

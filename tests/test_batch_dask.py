@@ -56,3 +56,14 @@ def test_unreachable_scheduler_is_one_clear_error(tmp_path):
     with pytest.raises(ProctorError, match="cannot reach the Dask scheduler"):
         run_batch(assignment, subs, tmp_path / "out", scheduler="tcp://127.0.0.1:9",
                   progress=False)
+
+
+def test_a_scheduler_without_workers_is_one_clear_error(tmp_path):
+    assignment = load_course(make_course(tmp_path / "course")).assignment("tiny")
+    subs = tmp_path / "subs"
+    make_submissions(subs, 1)
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        with pytest.raises(ProctorError, match="has no workers") as caught:
+            run_batch(assignment, subs, tmp_path / "out", scheduler=empty.scheduler_address,
+                      progress=False)
+    assert "\n" not in str(caught.value)

@@ -28,7 +28,7 @@ MUTANTS = ROOT / "tests" / "mutants"
 SUITES = ("test_causal_mask.py", "test_scaled_dot_product.py", "test_multi_head.py",
           "test_kv_cache.py", "test_cached_attention.py", "conftest.py", "_inputs.py",
           "_decoding.py", "composition.py",  # composition.py: hidden helpers of the hidden tests
-          "public")  # public/: their public tests (golden cases: the template's)
+          "golden_cases.py", "public")  # public/ tests take golden cases computed from golden_cases.py
 TASKS = ("causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_attention")
 HEADER = re.compile(r"^# expect: task=(?P<tasks>[\w,]+) hint~=(?P<keyword>.+)$", re.M)
 

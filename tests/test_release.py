@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from proctor.release import MANIFEST, ReleaseError, build_student_notebook, release_assignment
+from proctor.wheel import wheel_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "assignments" / "attention" / "attention.ipynb"
@@ -52,7 +53,7 @@ def source_nb() -> nbformat.NotebookNode:
 def released(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("release")
     # out_dir wins over release_dir, so this never touches the committed template.
-    paths = release_assignment(attention_assignment(), out_dir=out)
+    paths = release_assignment(attention_assignment(), out_dir=out, wheel=False)  # its own test below
     assert all(p.is_relative_to(out) for p in paths)
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in paths}
 
@@ -94,16 +95,17 @@ def test_committed_template_is_current(released: dict[str, bytes]) -> None:
         committed = TEMPLATE / name
         assert committed.is_file(), f"{committed} missing: run the release and commit it"
         assert committed.read_bytes() == data, f"{committed} is stale: re-run the release"
-    # Nothing else lies around: every file in the template is one release writes.
+    # Nothing else lies around: every file in the template is one release writes. The
+    # engine wheel is built fresh by each release and never committed (.gitignore).
     committed_files = {p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts}
+                       if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".whl"}
     assert committed_files == set(released)
 
 
 def test_two_releases_are_byte_identical(tmp_path: Path, released: dict[str, bytes]) -> None:
-    paths = release_assignment(attention_assignment(tmp_path))
+    paths = release_assignment(attention_assignment(tmp_path), wheel=False)
     assert {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in paths} == released
-    again = release_assignment(attention_assignment(tmp_path))
+    again = release_assignment(attention_assignment(tmp_path), wheel=False)
     assert {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in again} == released
 
 
@@ -114,8 +116,11 @@ def test_release_writes_the_student_files(released: dict[str, bytes]) -> None:
     readme = released["README.md"].decode()
     assert "## Checking your work locally" in readme
     assert "proctor check attention.ipynb" in readme
-    requirements = released["requirements.txt"].decode().split()
-    assert requirements == ["numpy", "pytest", "hypothesis", "nbformat", "jinja2", "proctor"]
+    requirements = [line for line in released["requirements.txt"].decode().splitlines()
+                    if line and not line.startswith("#")]
+    assert requirements == [f"./{wheel_name()}"]  # never a bare `proctor`: not on the index
+    assert wheel_name() in released[MANIFEST].decode()
+    assert "Linux and macOS" in readme and "WSL" in readme
 
 
 # ----------------------------------------------------------------------------- output dir
@@ -129,7 +134,7 @@ def test_release_removes_only_its_own_stale_files(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text("old_name.ipynb\n../outside.txt\nREADME.md\n")
     (tmp_path.parent / "outside.txt").write_text("must survive\n")
 
-    release_assignment(attention_assignment(tmp_path))
+    release_assignment(attention_assignment(tmp_path), wheel=False)
 
     assert not (tmp_path / "old_name.ipynb").exists(), "a file the last release wrote is stale"
     assert (tmp_path / "public" / "test_public.py").read_text() == "kept\n"
@@ -138,7 +143,7 @@ def test_release_removes_only_its_own_stale_files(tmp_path: Path) -> None:
 
 
 def test_release_defaults_to_the_assignments_release_dir(tmp_path: Path) -> None:
-    paths = release_assignment(attention_assignment(tmp_path / "deep" / "dir"))
+    paths = release_assignment(attention_assignment(tmp_path / "deep" / "dir"), wheel=False)
     assert all(p.is_relative_to(tmp_path / "deep" / "dir") for p in paths)
     assert (tmp_path / "deep" / "dir" / "attention.ipynb") in paths
 
@@ -363,6 +368,6 @@ def test_release_from_course_toml_matches_the_template(tmp_path: Path) -> None:
     assignment = course.assignments["attention"]
     assert Path(assignment.notebook).resolve() == SOURCE
     assert Path(assignment.release_dir).resolve() == TEMPLATE
-    for path in release_assignment(assignment, out_dir=tmp_path):
+    for path in release_assignment(assignment, out_dir=tmp_path, wheel=False):
         name = path.relative_to(tmp_path)
         assert path.read_bytes() == (TEMPLATE / name).read_bytes(), f"{name} differs"

@@ -8,7 +8,8 @@ per submitter, sharing the same files, so every member gets a gradebook row.
 ``results_json`` turns a proctor result into Gradescope's autograder format: top-level
 ``score``, ``execution_time``, ``output``, ``visibility``, ``stdout_visibility`` and
 ``tests`` with ``name``, ``score``, ``max_score``, ``status`` (passed/failed),
-``output`` and ``visibility``.
+``output`` and ``visibility``, as specified at
+https://gradescope-autograders.readthedocs.io/en/latest/specs/.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from proctor.lms.entry import Candidate, StudentFiles
 FORMAT = "gradescope"
 METADATA = "submission_metadata.yml"
 
-# Gradescope test visibilities: visible, hidden, after_due_date, after_published.
+# Gradescope test visibilities: visible, hidden, after_due_date, after_published
+# (https://gradescope-autograders.readthedocs.io/en/latest/specs/).
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
 
 
@@ -108,14 +110,36 @@ def _test_output(test: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _visibility(test: dict[str, Any], hidden_visibility: str) -> str:
+    """A test's Gradescope visibility. The spec reserves ``hidden`` for tests that carry no
+    points ("they should only be used for tests which don't contribute points to the
+    total"), so a test with points that would be ``hidden`` is ``after_published``."""
+    wanted = VISIBILITY["public"] if test.get("visibility") == "public" else hidden_visibility
+    if wanted == "hidden" and float(test.get("max_score", 0.0)) > 0:
+        return "after_published"
+    return wanted
+
+
+def _load_lines(load: dict[str, Any]) -> list[str]:
+    """What went wrong while loading the submission, one line each. The engine writes load
+    notes as ``{unit, where, type, message}`` (see :mod:`proctor.sandbox.child.loader`)."""
+    lines = [f"Your file could not be loaded: {load['problem']}"] if load.get("problem") else []
+    for error in load.get("errors") or []:
+        what = ": ".join(str(error[k]) for k in ("type", "message") if error.get(k))
+        lines.append(f"While loading your code ({error.get('where') or 'unknown place'}): {what or 'an error'}")
+    return lines
+
+
 def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_published",
                  ) -> dict[str, Any]:
     """Gradescope's results.json for one proctor result (after any late penalty).
 
     Hidden tests are shown ``after_published`` by default: their messages never contain
-    inputs, but students should not see them while the assignment is open.
+    inputs, but students should not see them while the assignment is open. While any test
+    with points is not ``visible``, the spec keeps the student's total hidden ("If test
+    cases are hidden, students will not be able to see their total score"), so the
+    top-level ``output`` (always visible) gives only the visible tests' score.
     """
-    visibility = {**VISIBILITY, "hidden": hidden_visibility}
     tests = []
     for test in result.get("tests", []):
         tests.append({
@@ -124,19 +148,24 @@ def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_publ
             "max_score": float(test.get("max_score", 0.0)),
             "status": "passed" if test.get("status") == "passed" else "failed",
             "output": _test_output(test),
-            "visibility": visibility.get(test.get("visibility", "hidden"), hidden_visibility),
+            "visibility": _visibility(test, hidden_visibility),
         })
-    summary = [f"Score: {float(result.get('score', 0.0)):.2f} / "
-               f"{float(result.get('max_score', 0.0)):.2f}"]
+    withheld = [t for t in tests if t["visibility"] != "visible" and t["max_score"] > 0]
+    late = result.get("late") or {}
+    if withheld:
+        shown = [t for t in tests if t["visibility"] == "visible"]
+        summary = [f"Visible tests: {sum(t['score'] for t in shown):.2f} / "
+                   f"{sum(t['max_score'] for t in shown):.2f}. Your total is shown when "
+                   "grades are published."]
+    else:
+        summary = [f"Score: {float(result.get('score', 0.0)):.2f} / "
+                   f"{float(result.get('max_score', 0.0)):.2f}"]
     if result.get("error"):
         summary.append(f"Not graded: {result['error']}")
-    late = result.get("late") or {}
     if late.get("penalty_fraction"):
-        summary.append(f"Late penalty {late['penalty_fraction'] * 100:.0f}% applied "
-                       f"(score before penalty {float(late.get('raw_score', 0)):.2f}).")
-    for error in (result.get("load") or {}).get("errors", []):
-        summary.append(f"While loading your code (cell {error.get('cell')}): "
-                       f"{error.get('error')}")
+        before = "" if withheld else f" (score before penalty {float(late.get('raw_score', 0)):.2f})"
+        summary.append(f"Late penalty {late['penalty_fraction'] * 100:.0f}% applied{before}.")
+    summary += _load_lines(result.get("load") or {})
     note = (result.get("student") or {}).get("note")
     if note:
         summary.append(note)
