@@ -27,7 +27,10 @@ import proctor
 
 from proctor.atomic import write_text
 
+from proctor.result import load_notes
+
 from . import svg
+from .fixes import Fix, points_text, what_to_fix
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -85,6 +88,7 @@ def _environment(template_dir: str | None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["num"] = fmt_num
+    env.filters["pts"] = points_text
     env.filters["pct"] = fmt_pct
     return env
 
@@ -262,6 +266,7 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
         "hint": hint,
         "details": [],
         "counterexample": "",
+        "example": [],
         "plots": [],
     }
     plots = []
@@ -270,7 +275,9 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
     if public:
         details = test.get("details")
         view["details"] = detail_rows(details, message)
-        view["counterexample"] = str(test.get("counterexample") or "")
+        view["example"] = example_view(test.get("example"))
+        # the raw Hypothesis text only when the inputs could not be shown by name
+        view["counterexample"] = "" if view["example"] else str(test.get("counterexample") or "")
         if isinstance(details, dict):  # extra series a suite recorded (e.g. time beside memory)
             plots += [efficiency_view(v, f"{uid}-{i}", f"{name} ({k})")
                       for i, (k, v) in enumerate(details.items()) if is_series(v)]
@@ -279,29 +286,74 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
 
 
 def load_view(load: dict) -> dict[str, Any]:
-    """Notebook/script loading problems, from either shape of ``result["load"]``.
-
-    The runner writes ``{"problem", "errors": [{"where": "cell 3", "type", "message",
-    "line", "traceback"}], "notes", "restarts"}``; the documented short form is
-    ``{"errors": [{"cell": 3, "error": "NameError: ..."}], "skipped_lines": 2}``.
-    Tracebacks only contain the student's own frames, so they are shown.
-    """
-    errors = []
-    for e in load.get("errors") or []:
-        if not isinstance(e, dict):
-            continue
-        where = e.get("where") or (f"cell {e['cell']}" if e.get("cell") is not None else "")
-        error = e.get("error") or ": ".join(str(x) for x in (e.get("type"), e.get("message")) if x)
-        errors.append({"where": str(where or "—"), "error": str(error), "line": e.get("line"),
-                       "traceback": str(e.get("traceback") or "")})
+    """Loading problems and notes, read through ``proctor.result.load_notes`` (the one
+    schema). Errors go in the problems section; notes (nothing wrong, e.g. an nbgrader test
+    cell that is not run) are shown as notes. Tracebacks only contain the student's own
+    frames, so they are shown."""
+    notes = load_notes(load)
     restarts = load.get("restarts")
+    problem = str(load.get("problem") or "")
+    errors = [{"where": n.where or "—", "error": ": ".join(x for x in (n.type, n.message) if x),
+               "line": n.line, "traceback": n.traceback}
+              for n in notes if n.is_error and not (problem and n.message == problem)]
     return {
-        "problem": str(load.get("problem") or ""),
+        "problem": problem,
         "errors": errors,
-        "notes": [str(n) for n in load.get("notes") or []],
+        "notes": [n.text() for n in notes if not n.is_error],
         "skipped_lines": load.get("skipped_lines") or 0,
         "restarts": restarts if _number(restarts) else 0,
     }
+
+
+def example_view(example: Any) -> list[dict[str, Any]]:
+    """A failing input as named values: each array printed as NumPy prints it, with its
+    shape; big arrays fold (``long``)."""
+    if not isinstance(example, dict):
+        return []
+    rows = []
+    for name, value in example.items():
+        if isinstance(value, dict) and "shape" in value:
+            shape = "(" + ", ".join(str(n) for n in value.get("shape") or []) + ("," if len(value.get("shape") or []) == 1 else "") + ")"
+            if "values" in value:
+                import numpy as np
+
+                arr = np.asarray(value["values"], dtype=float if value.get("dtype", "").startswith("float") else None)
+                text = np.array2string(arr, separator=", ", max_line_width=90,
+                                       formatter={"float_kind": lambda v: f"{v:.4g}"})
+                rows.append({"name": str(name), "shape": shape, "text": text, "long": arr.size > 12})
+            else:
+                rows.append({"name": str(name), "shape": shape, "text": f"({value.get('dtype', '')} array, too big to show)", "long": False})
+        else:
+            rows.append({"name": str(name), "shape": "", "text": json.dumps(value) if not isinstance(value, str) else value,
+                         "long": False})
+    return rows
+
+
+def _beyond(hint: str, shown: str) -> str:
+    """What ``hint`` says beyond the advice ``shown`` already on the page ("" if nothing):
+    a check that runs another task's code adds a note to the same misconception's hint."""
+    hint, shown = hint.strip(), shown.strip()
+    if not hint or hint == shown:
+        return ""
+    if shown and shown in hint:
+        return " ".join(hint.replace(shown, " ").split())
+    if shown and hint in shown:
+        return ""
+    return hint
+
+
+def zero_point_reason(test: dict, tests: list[dict], local: bool) -> str:
+    """Why a check is worth nothing: it is feedback, its task's points are in other tests."""
+    task = test.get("task")
+    paid = [t for t in tests if t.get("task") == task and _num(t.get("max_score")) > 0]
+    hidden = sum(not is_public(t) for t in paid)
+    if local or not paid:
+        where = f"the hidden tests of {task}, in the official grade"
+    elif hidden == len(paid):
+        where = f"the {hidden} hidden tests of {task}"
+    else:
+        where = f"the other {len(paid)} tests of {task}" + (f" ({hidden} of them hidden)" if hidden else "")
+    return f"Feedback only (0 points): the points for this are in {where}."
 
 
 def late_view(result: dict) -> dict[str, Any] | None:
@@ -325,6 +377,29 @@ def late_view(result: dict) -> dict[str, Any] | None:
     }
 
 
+def fix_views(fixes: list[Fix], views_by_id: dict[int, dict]) -> list[dict[str, Any]]:
+    """The "What to fix" entries: advice, task and points, covered tests, one input."""
+    out = []
+    for n, fix in enumerate(fixes, start=1):
+        example = fix.example_test()
+        members = [views_by_id[id(t)] for t in fix.tests if id(t) in views_by_id]
+        out.append({
+            "number": n,
+            "anchor": f"fix-{n}",
+            "ids": fix.ids,
+            "hint": fix.hint,
+            "explained": fix.explained,
+            "tasks": fix.tasks,
+            "points": fix.points,
+            "tests": [{"name": v["name"], "anchor": v["anchor"]} for v in members],
+            "example_test": views_by_id[id(example)]["name"] if example is not None else "",
+            "example_checked": str(_dict(example.get("details")).get("checked") or "") if example is not None else "",
+            "example": example_view(example.get("example")) if example is not None else [],
+            "hidden_only": all(not v["public"] for v in members),
+        })
+    return out
+
+
 def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, Any]:
     """Everything the feedback template needs, already filtered for visibility.
 
@@ -334,6 +409,29 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
     """
     tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
     views = [test_view(t, i, hidden_plots=hidden_plots) for i, t in enumerate(tests)]
+    official = _dict(result.get("official_points"))
+    local = bool(official)
+
+    # What to fix first; every failure points at its entry, and each hint is shown once.
+    fixes = what_to_fix({"tests": tests})
+    views_by_id = {id(t): v for t, v in zip(tests, views)}
+    fix_list = fix_views(fixes, views_by_id)
+    shown = {f["hint"] for f in fix_list if f["hint"]}
+    for fix, fv in zip(fixes, fix_list):
+        for t in fix.tests:
+            v = views_by_id[id(t)]
+            v["fix"] = {"number": fv["number"], "anchor": fv["anchor"]}
+            extra = _beyond(v["hint"], fix.hint)
+            v["show_hint"] = bool(extra) and extra not in shown
+            v["hint_extra"] = extra
+            shown.add(extra)
+    for t, v in zip(tests, views):
+        v.setdefault("fix", None)
+        v.setdefault("show_hint", False)
+        v.setdefault("hint_extra", v["hint"])
+        v["failing"] = v["status"]["key"] != "passed"
+        v["zero_reason"] = (zero_point_reason(t, tests, local)
+                            if v["failing"] and _num(t.get("max_score")) == 0 else "")
 
     # Tasks in the order the result lists them; tasks only named by tests come after.
     declared = _dict(result.get("tasks"))
@@ -355,7 +453,12 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
             "max_score": max_score,
             "fraction": fraction(score, max_score),
             "tests": members,
+            "failures": [v for v in members if v["failing"]],
+            "passes": [v for v in members if not v["failing"]],
             "passed": sum(v["status"]["key"] == "passed" for v in members),
+            # a local check runs no test of this task: its points are all in the official grade
+            "official_only": (_num(official.get(task_id)) if local and not _num(max_score) and not members
+                              else None),
         })
 
     counts: dict[str, int] = {}
@@ -377,6 +480,9 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
             if counts.get(k, 0)
         ],
         "n_tests": len(views),
+        "fixes": fix_list,
+        "n_failing": sum(v["failing"] for v in views),
+        "local": local,
         "load": load_view(_dict(result.get("load"))),
         "footer": {
             "isolation": result.get("isolation"),
