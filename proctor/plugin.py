@@ -90,9 +90,11 @@ def _test_name(item: pytest.Item) -> str:
     sentence does not mention are said after it: "(temperature 0.5)"."""
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
     paragraph = " ".join(doc.strip().split("\n\n")[0].split())
-    title = _SENTENCE_END.split(paragraph, maxsplit=1)[0].rstrip(".") if paragraph else \
-        getattr(item, "originalname", item.name).removeprefix("test_").replace("_", " ")
-    title = title.replace("``", "")
+    if paragraph:
+        title = _SENTENCE_END.split(paragraph, maxsplit=1)[0].rstrip(".").replace("``", "")
+    else:
+        name = getattr(item, "originalname", None) or item.name.split("[")[0]
+        title = name.removeprefix("test_").replace("_", " ").capitalize()
     params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
     shown = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool))}
     used = set()
@@ -103,7 +105,7 @@ def _test_name(item: pytest.Item) -> str:
     rest = [f"{k.replace('_', ' ')} {v}" for k, v in shown.items() if k not in used]
     if rest:
         title += " (" + ", ".join(rest) + ")"
-    return title[:1].upper() + title[1:]
+    return title
 
 
 class ProctorPlugin:

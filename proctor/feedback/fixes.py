@@ -16,15 +16,15 @@ from typing import Any
 FAILING = ("failed", "error", "timeout")
 
 
-def points_text(x: Any) -> str:
-    """Points for people: at most one decimal, none when whole (1.4706 -> '1.5', 10.0 -> '10').
-    The JSON keeps full precision; this is only how it is shown."""
+def points_text(x: Any, digits: int = 1) -> str:
+    """Points for people: at most ``digits`` decimals, none when whole (1.4706 -> '1.5',
+    10.0 -> '10'; a total keeps two: 33.75). The JSON keeps full precision."""
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
         return "—" if x is None else str(x)
-    r = round(float(x), 1)
+    r = round(float(x), digits)
     if r == 0 and x > 0:
         return f"{x:.2g}"
-    return str(int(r)) if r.is_integer() else f"{r:.1f}"
+    return str(int(r)) if r.is_integer() else f"{r:.{digits}f}".rstrip("0")
 
 
 @dataclass
