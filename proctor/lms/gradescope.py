@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import SubmissionError
+from proctor.result import load_notes
 from proctor.lms.archive import Member
 from proctor.lms.entry import Candidate, StudentFiles
 
@@ -134,9 +135,7 @@ def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_publ
     if late.get("penalty_fraction"):
         summary.append(f"Late penalty {late['penalty_fraction'] * 100:.0f}% applied "
                        f"(score before penalty {float(late.get('raw_score', 0)):.2f}).")
-    for error in (result.get("load") or {}).get("errors", []):
-        summary.append(f"While loading your code (cell {error.get('cell')}): "
-                       f"{error.get('error')}")
+    summary += [f"While loading your code, {n.text()}" for n in load_notes(result.get("load")) if n.is_error]
     note = (result.get("student") or {}).get("note")
     if note:
         summary.append(note)
