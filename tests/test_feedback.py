@@ -106,7 +106,10 @@ def test_failed_public_test_shows_diagnostics_counterexample_and_hint(alice: dic
     assert all(th.attrs.get("scope") == "row" for th in table.find_all("th"))
     cx = by_class(art, "counterexample")[0].text()
     assert cx == alice["tests"][2]["counterexample"]
-    assert "1/sqrt(d_k)" in by_class(art, "hint")[0].text()
+    # the hint is in "What to fix", which the failure links to
+    link = by_class(art, "fix-ref")[0].find("a").attrs["href"]
+    fix = root.find(pred=lambda e: e.attrs.get("id") == link.removeprefix("#"))
+    assert "1/sqrt(d_k)" in by_class(fix, "fix-hint")[0].text()
 
 
 def test_no_late_penalty_box_without_penalty() -> None:
@@ -132,12 +135,22 @@ def test_load_errors_listed_with_cell_numbers() -> None:
     assert section is not None
     rows = section.find("tbody").find_all("tr")
     assert [(r.find("th").text(), r.find("code").text()) for r in rows] == [
-        ("cell 7, line 2", "NameError: name 'np' is not defined"),
-        ("cell 12, line 4", "SyntaxError: invalid syntax"),
+        ("cell [7], line 2", "NameError: name 'np' is not defined"),
+        ("cell [12], line 4", "SyntaxError: invalid syntax"),
     ]
     assert "Traceback" in rows[0].text()
-    assert "nbgrader test cell" in section.text()
     assert "restarted 1 time " in section.text()
+    # a note is not a problem: it is shown as a note, outside the problems section
+    assert "nbgrader test cell" not in section.text()
+    assert any("cell [15] is an nbgrader test cell" in n.text() for n in by_class(root, "load-note"))
+
+
+def test_notes_alone_make_no_problems_section() -> None:
+    """A correct notebook whose nbgrader test cells were not run has nothing to fix."""
+    notes = [{"kind": "note", "where": "", "message": "cell [9] is an nbgrader test cell"}]
+    root = parse_html(render_feedback({"load": {"problem": None, "errors": [], "notes": notes}}))
+    assert root.find("section", lambda e: e.attrs.get("id") == "load") is None
+    assert "cell [9] is an nbgrader test cell" in by_class(root, "load-note")[0].text()
 
 
 def test_load_errors_in_the_documented_short_form() -> None:
@@ -145,7 +158,8 @@ def test_load_errors_in_the_documented_short_form() -> None:
     section = parse_html(render_feedback({"load": load_})).find(
         "section", lambda e: e.attrs.get("id") == "load")
     assert section.find("tbody").find("th").text() == "cell 3"
-    assert "NameError: x" in section.text() and "2 lines" in section.text()
+    assert "NameError: x" in section.text()
+    assert "2 lines" in " ".join(n.text() for n in by_class(parse_html(render_feedback({"load": load_})), "load-note"))
 
 
 def test_unreadable_submission_problem_is_shown() -> None:
@@ -162,7 +176,7 @@ def test_hint_repeated_in_message_is_shown_once(alice_page) -> None:
     _, root = alice_page
     art = articles(root)["test_efficiency.py::test_cache_memory_linear"]
     assert by_class(art, "message")[0].text() == "peak memory grows like n^2.03; allowed slope is 1.5"
-    assert "Preallocate" in by_class(art, "hint")[0].text()
+    assert "Preallocate" in root.text() and "Hint:" not in by_class(art, "message")[0].text()
 
 
 def test_footer_has_isolation_version_and_seed(alice_page) -> None:
@@ -213,7 +227,8 @@ def test_hidden_tests_show_only_message_hint_and_measurements(visibility: str | 
         assert leak not in html
     art = articles(parse_html(html))["test_x.py::test_secret"]
     assert not by_class(art, "diagnostics") and not by_class(art, "counterexample")
-    assert "wrong output" in art.text() and "think about scaling" in art.text()
+    assert "wrong output" in art.text()
+    assert "think about scaling" in by_class(parse_html(html), "fix-hint")[0].text()
     # the measurement: one plot, free-text metric and verdict replaced/dropped
     assert len(art.find_all("svg")) == 1
     assert "Cost against input size" in art.find("figcaption").text()
