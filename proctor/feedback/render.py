@@ -285,21 +285,24 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
     return view
 
 
-def load_view(load: dict) -> dict[str, Any]:
+def load_view(load: dict, *, all_passed: bool = False) -> dict[str, Any]:
     """Loading problems and notes, read through ``proctor.result.load_notes`` (the one
     schema). Errors go in the problems section; notes (nothing wrong, e.g. an nbgrader test
-    cell that is not run) are shown as notes. Tracebacks only contain the student's own
-    frames, so they are shown."""
+    cell that is not run) are shown as notes. So is an error that cost nothing: when every
+    test passed, a half-finished demo cell that raised is worth a line, not an alarm.
+    Tracebacks only contain the student's own frames, so they are shown."""
     notes = load_notes(load)
     restarts = load.get("restarts")
     problem = str(load.get("problem") or "")
+    costless = all_passed and not problem
     errors = [{"where": n.where or "—", "error": ": ".join(x for x in (n.type, n.message) if x),
                "line": n.line, "traceback": n.traceback}
-              for n in notes if n.is_error and not (problem and n.message == problem)]
+              for n in notes if n.is_error and not costless and not (problem and n.message == problem)]
     return {
         "problem": problem,
         "errors": errors,
-        "notes": [n.text() for n in notes if not n.is_error],
+        "notes": [n.text() + (" (it cost no points)" if n.is_error else "")
+                  for n in notes if not n.is_error or costless],
         "skipped_lines": load.get("skipped_lines") or 0,
         "restarts": restarts if _number(restarts) else 0,
     }
@@ -329,17 +332,18 @@ def example_view(example: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _beyond(hint: str, shown: str) -> str:
-    """What ``hint`` says beyond the advice ``shown`` already on the page ("" if nothing):
-    a check that runs another task's code adds a note to the same misconception's hint."""
-    hint, shown = hint.strip(), shown.strip()
-    if not hint or hint == shown:
-        return ""
-    if shown and shown in hint:
-        return " ".join(hint.replace(shown, " ").split())
-    if shown and hint in shown:
-        return ""
-    return hint
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
+
+
+def sentences(text: str) -> list[str]:
+    return [x for x in _SENTENCE.split(" ".join(text.split())) if x]
+
+
+def _beyond(hint: str, shown: set[str]) -> str:
+    """The sentences of ``hint`` not already on the page ("" if none): a check that runs
+    another task's code adds a note to the same misconception's advice, and a localisation
+    adds where the error is."""
+    return " ".join(x for x in sentences(hint) if x not in shown)
 
 
 def zero_point_reason(test: dict, tests: list[dict], local: bool) -> str:
@@ -380,14 +384,19 @@ def late_view(result: dict) -> dict[str, Any] | None:
 def fix_views(fixes: list[Fix], views_by_id: dict[int, dict]) -> list[dict[str, Any]]:
     """The "What to fix" entries: advice, task and points, covered tests, one input."""
     out = []
+    said: dict[str, int] = {}  # sentence -> the entry that says it: each is said once
     for n, fix in enumerate(fixes, start=1):
+        fresh = [x for x in sentences(fix.hint) if x not in said]
+        same_as = min((said[x] for x in sentences(fix.hint) if x in said), default=None) if not fresh else None
+        said.update({x: n for x in fresh})
         example = fix.example_test()
         members = [views_by_id[id(t)] for t in fix.tests if id(t) in views_by_id]
         out.append({
             "number": n,
             "anchor": f"fix-{n}",
             "ids": fix.ids,
-            "hint": fix.hint,
+            "hint": " ".join(fresh),
+            "same_as": same_as,
             "explained": fix.explained,
             "tasks": fix.tasks,
             "points": fix.points,
@@ -416,15 +425,14 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
     fixes = what_to_fix({"tests": tests})
     views_by_id = {id(t): v for t, v in zip(tests, views)}
     fix_list = fix_views(fixes, views_by_id)
-    shown = {f["hint"] for f in fix_list if f["hint"]}
+    shown = {x for f in fix_list for x in sentences(f["hint"])}
     for fix, fv in zip(fixes, fix_list):
         for t in fix.tests:
             v = views_by_id[id(t)]
             v["fix"] = {"number": fv["number"], "anchor": fv["anchor"]}
-            extra = _beyond(v["hint"], fix.hint)
-            v["show_hint"] = bool(extra) and extra not in shown
-            v["hint_extra"] = extra
-            shown.add(extra)
+            v["hint_extra"] = _beyond(v["hint"], shown)
+            v["show_hint"] = bool(v["hint_extra"])
+            shown.update(sentences(v["hint_extra"]))
     for t, v in zip(tests, views):
         v.setdefault("fix", None)
         v.setdefault("show_hint", False)
@@ -483,7 +491,7 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
         "fixes": fix_list,
         "n_failing": sum(v["failing"] for v in views),
         "local": local,
-        "load": load_view(_dict(result.get("load"))),
+        "load": load_view(_dict(result.get("load")), all_passed=bool(views) and not any(v["failing"] for v in views)),
         "footer": {
             "isolation": result.get("isolation"),
             "proctor_version": result.get("proctor_version") or proctor.__version__,
