@@ -568,3 +568,15 @@ def test_terminal_summary_follows_the_page_order() -> None:
     order = [text.index(h, first) for h in ("Use np.tril.", "You divide by d_k.", "Only row 0 is wrong.")]
     assert order == sorted(order) and text.count("You divide by d_k.") == 1
     assert "[FAIL] sdpa: Title of b  (fix 2)" in text
+
+
+def test_notebook_cells_are_named_as_jupyter_shows_them() -> None:
+    """Execution count when the notebook was run, else the cell's first line."""
+    from proctor.submission import cell_label, read_submission
+
+    sub = read_submission(Path(__file__).resolve().parents[1] / "examples" / "submissions" / "correct.ipynb")
+    assert all(re.fullmatch(r"cell \[\d+\]", c.label) or c.label.startswith("the cell starting “")
+               for c in sub.cells)
+    assert sum(c.label.startswith("cell [") for c in sub.cells) > len(sub.cells) / 2
+    assert any(re.match(r"cell \[\d+\] is an nbgrader test cell", n) for n in sub.notes)
+    assert cell_label(4, None, "\n  import numpy as np\n") == "the cell starting “import numpy as np”"

@@ -112,3 +112,9 @@ def test_each_hint_once_where_it_can_be_seen(assignment: Any, sandbox: Sandbox,
     assert any(keyword.lower() in h.lower() for h in fixes), (name, keyword, fixes)
     for t in failing:
         assert norm(t["name"]) in seen, f"{name}: the title of failing {t['id']} is folded away"
+        assert not re.search(r"\w\[[\w.-]+\]$", t["name"]), f"{name}: {t['name']!r} ends in a parameter id"
+    # a property test's counterexample is shown by name, not as Hypothesis's raw text
+    for t in failing:
+        if t.get("counterexample"):
+            art = root.find("article", lambda e: e.attrs.get("data-test-id") == t["id"])
+            assert t.get("example") and "example: test_" not in art.text(), (name, t["id"])

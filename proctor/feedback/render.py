@@ -308,27 +308,41 @@ def load_view(load: dict, *, all_passed: bool = False) -> dict[str, Any]:
     }
 
 
+def _array_text(value: dict) -> str:
+    import numpy as np
+
+    floats = str(value.get("dtype", "")).startswith("float")
+    arr = np.asarray(value["values"], dtype=float if floats else None)
+    return np.array2string(arr, separator=", ", max_line_width=90,
+                           formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def _value_text(value: Any) -> tuple[str, int]:
+    """A value as NumPy would print it, and how many numbers it holds: arrays (also inside
+    lists, e.g. a list of (keys, values) chunks), else JSON."""
+    if isinstance(value, dict) and "shape" in value:
+        if "values" not in value:
+            return f"({value.get('dtype', '')} array of shape {tuple(value['shape'])}, too big to show)", 0
+        return _array_text(value), math.prod(value["shape"] or [1])
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        parts = [_value_text(v) for v in value]
+        return "[" + ",\n ".join(t for t, _ in parts) + "]", sum(n for _, n in parts)
+    return (value if isinstance(value, str) else json.dumps(value)), 1
+
+
 def example_view(example: Any) -> list[dict[str, Any]]:
-    """A failing input as named values: each array printed as NumPy prints it, with its
-    shape; big arrays fold (``long``)."""
+    """A failing input as named values, each printed as NumPy prints it, with its shape;
+    values of more than 12 numbers fold (``long``)."""
     if not isinstance(example, dict):
         return []
     rows = []
     for name, value in example.items():
-        if isinstance(value, dict) and "shape" in value:
-            shape = "(" + ", ".join(str(n) for n in value.get("shape") or []) + ("," if len(value.get("shape") or []) == 1 else "") + ")"
-            if "values" in value:
-                import numpy as np
-
-                arr = np.asarray(value["values"], dtype=float if value.get("dtype", "").startswith("float") else None)
-                text = np.array2string(arr, separator=", ", max_line_width=90,
-                                       formatter={"float_kind": lambda v: f"{v:.4g}"})
-                rows.append({"name": str(name), "shape": shape, "text": text, "long": arr.size > 12})
-            else:
-                rows.append({"name": str(name), "shape": shape, "text": f"({value.get('dtype', '')} array, too big to show)", "long": False})
-        else:
-            rows.append({"name": str(name), "shape": "", "text": json.dumps(value) if not isinstance(value, str) else value,
-                         "long": False})
+        shape = ""
+        if isinstance(value, dict) and isinstance(value.get("shape"), list):
+            dims = value["shape"]
+            shape = "(" + ", ".join(str(n) for n in dims) + ("," if len(dims) == 1 else "") + ")"
+        text, count = _value_text(value)
+        rows.append({"name": str(name), "shape": shape, "text": text, "long": count > 12})
     return rows
 
 
