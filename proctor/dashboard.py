@@ -239,7 +239,7 @@ def dashboard_context(
         ({"id": m["id"], "hint": m["hint"], "students": len(m["students"]), "tasks": sorted(m["tasks"]),
           "points": points_text(statistics.fmean(m["points"])), "example": m["example"]}
          for m in misconceptions.values()),
-        key=lambda m: (-m["students"], m["hint"]))
+        key=lambda m: (-m["students"], -statistics.fmean(misconceptions[m["id"]]["points"]), m["hint"]))
     return {
         "misconceptions": misconception_rows,
         "n": len(good),

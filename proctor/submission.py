@@ -100,7 +100,7 @@ def _read_notebook(name: str, text: str, digest: str) -> Submission:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Submission(name, "ipynb", sha256=digest,
                           problem=f"{name} is not a valid Jupyter notebook ({reason[:300]})")
-    cells, notes = [], []
+    cells, notes, skipped = [], [], []
     for number, cell in enumerate(nb.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
             continue
@@ -108,9 +108,12 @@ def _read_notebook(name: str, text: str, digest: str) -> Submission:
         source = "".join(source) if isinstance(source, list) else str(source)
         label = cell_label(number, cell.get("execution_count"), source)
         if _is_grade_only(cell):
-            notes.append(f"{label} is an nbgrader test cell: the graders' own tests run instead")
+            skipped.append(label)
             continue
         cells.append(Cell(number, source, label))
+    if skipped:  # one note for all of them: they are one fact
+        notes.append(f"{', '.join(skipped)} {'is an nbgrader test cell' if len(skipped) == 1 else 'are nbgrader test cells'}"
+                     ": the graders' own tests run instead")
     if not cells:
         return Submission(name, "ipynb", sha256=digest, problem=f"{name} has no code cells")
     return Submission(name, "ipynb", cells=tuple(cells), sha256=digest, notes=tuple(notes))
