@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from proctor.golden import GoldenCases
+from proctor.result import load_block, load_notes
 from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
 
@@ -288,12 +289,13 @@ class ProctorPlugin:
             outcome.example = outcome.record.example
 
     def _load_hint(self) -> str | None:
-        errors = self.session.load_errors if self.session else []
-        if not errors:
+        if not self.session or not self.session.load_errors:
             return None
-        first = errors[0]
-        return (f"While loading your submission, {first.get('where')} raised {first.get('type')}: "
-                f"{first.get('message')}. If the missing name is defined there, that error is why.")
+        cells = getattr(self.session.submission, "cells", ())
+        block = load_block(None, self.session.load_errors, [], 0, {c.index: c.label for c in cells if c.label})
+        first = load_notes(block)[0]
+        return (f"While loading your submission, {first.text()}. If the missing name is defined "
+                "there, that error is why.")
 
     def finish(self) -> list[Outcome]:
         """Outcomes in collection order, with each test's record folded in."""

@@ -118,3 +118,24 @@ def test_each_hint_once_where_it_can_be_seen(assignment: Any, sandbox: Sandbox,
         if t.get("counterexample"):
             art = root.find("article", lambda e: e.attrs.get("data-test-id") == t["id"])
             assert t.get("example") and "example: test_" not in art.text(), (name, t["id"])
+
+
+def test_a_cell_that_raised_is_named_as_jupyter_shows_it(assignment: Any, sandbox: Sandbox,
+                                                         tmp_path: Path) -> None:
+    """The load error, and the hint of every test that misses a name, say "cell [3]" (its
+    execution count), not the cell's position in the file."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Attention"),
+                nbformat.v4.new_code_cell("import numpy as np\nraise RuntimeError('boom')\n"
+                                          "def create_causal_mask(n):\n    return np.tril(np.ones((n, n)))",
+                                          execution_count=3)]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    result = grade_submission(assignment, path, sandbox=sandbox).to_dict()
+    assert result["load"]["errors"][0]["where"] == "cell [3]"
+    missing = [t for t in result["tests"] if t["misconception"] == "missing-name"]
+    assert missing and all("cell [3], line 2 raised RuntimeError: boom" in t["hint"] for t in missing)
+    load = section(parse_html(render_feedback(result)), "load")
+    assert load is not None and "cell [3], line 2" in load.text()
