@@ -32,11 +32,13 @@ class CheckFailure(AssertionError):
     ``hint`` are copied into the test's result by the plugin."""
 
     def __init__(self, message: str, details: dict[str, Any], hint: str | None = None,
-                 summary: str | None = None) -> None:
+                 summary: str | None = None, misconception: str | None = None) -> None:
         super().__init__(message)
         self.details = details
         self.hint = hint
         self.summary = message if summary is None else summary
+        #: the known-wrong variant that matched, if one did (feedback groups failures by it)
+        self.misconception = misconception
 
 
 def _shape_text(shape: Sequence[int], axes: Sequence[str] | None) -> str:
@@ -54,12 +56,13 @@ def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _fail(what: str, problem: str, details: dict[str, Any], hint: str | None) -> CheckFailure:
+def _fail(what: str, problem: str, details: dict[str, Any], hint: str | None,
+          misconception: str | None = None) -> CheckFailure:
     """Build the exception: message = checked thing + problem + hint, as one paragraph."""
     details = {"checked": what, "problem": problem, **details}
     summary = f"Checking {what}: {problem}"
     message = f"{summary}\nHint: {hint}" if hint else summary
-    return CheckFailure(message, details, hint, summary)
+    return CheckFailure(message, details, hint, summary, misconception)
 
 
 def _kind_problem(value: Any) -> str | None:
@@ -159,10 +162,10 @@ def assert_close(
         problem = (
             f"expected shape {_shape_text(e.shape, axes)} but got {_shape_text(a.shape, None)}"
         )
-        found = _hint(a, e, variants, rtol, atol, axes, hint)
+        found, variant = _hint(a, e, variants, rtol, atol, axes, hint)
         details = {"expected_shape": list(e.shape), "actual_shape": list(a.shape),
                    "shape": list(a.shape), **dtype_details}
-        raise _fail(what, problem, details, found)
+        raise _fail(what, problem, details, found, variant)
 
     compared = np.ones(e.shape, dtype=bool)
     if where is not None:
@@ -216,17 +219,18 @@ def assert_close(
     # is part of the mistake's signature); localisation only describes compared entries
     # and those that are not finite
     located = a if where is None else np.where(compared | ~np.isfinite(a), a, e)
-    found = _hint(a, e, variants, rtol, atol, axes, hint, located=located)
-    raise _fail(what, problem, details, found)
+    found, variant = _hint(a, e, variants, rtol, atol, axes, hint, located=located)
+    raise _fail(what, problem, details, found, variant)
 
 
 def _hint(a: np.ndarray, e: np.ndarray, variants: Variants | None, rtol: float, atol: float,
           axes: Sequence[str] | None, hint: str | None,
-          located: np.ndarray | None = None) -> str | None:
-    """A matching variant's hint; else the suite's hint and the error's localisation."""
+          located: np.ndarray | None = None) -> tuple[str | None, str | None]:
+    """``(hint, variant name)``: a matching variant's hint and name; else the suite's hint and
+    the error's localisation, and no name."""
     matched = match_variant(a, e, variants, rtol=rtol, atol=atol)
     if matched is not None:
-        return matched[1]
+        return matched[1], matched[0]
     where_wrong = localise(a if located is None else located, e, rtol=rtol, atol=atol, axes=axes)
     parts = [p for p in (hint, where_wrong) if p]
-    return " ".join(parts) or None
+    return " ".join(parts) or None, None

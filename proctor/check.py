@@ -40,9 +40,12 @@ def run_check(submission: Path | str, *, checks: Path | None = None, isolation: 
     if not submission.is_file():
         raise SubmissionError(f"{submission}: no such file (give your .ipynb or .py, saved)")
     assignment = load_checks(find_checks(submission, checks))
-    return grade_submission(assignment, submission, visibility="public", isolation=isolation,
-                            reference=False, golden=assignment.golden,
-                            task_weights=assignment.task_weights, progress=progress)
+    result = grade_submission(assignment, submission, visibility="public", isolation=isolation,
+                              reference=False, golden=assignment.golden,
+                              task_weights=assignment.task_weights, progress=progress)
+    # each task's points in the official grade, so a task with no public checks can say so
+    result.extra["official_points"] = {k: float(v) for k, v in assignment.points.items()}
+    return result
 
 
 class ProgressBar:

@@ -18,7 +18,6 @@ from proctor import __version__
 from proctor.errors import ProctorError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
-_MARK = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 
 
 def _course(args: argparse.Namespace) -> Any:
@@ -33,7 +32,7 @@ def _assignment(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------------- grade
 def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
-    """A terminal summary: the score, each task, and why each failing test failed.
+    """The terminal summary (what to fix first, then scores): ``proctor.feedback.summary``.
 
     A submission that could not be used at all (empty, not a notebook) gets one line: the
     reason is the same for every test, so it is said once.
@@ -42,25 +41,9 @@ def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
     if problem:
         return (f"{result['submission']}: {result['score']:g} / {result['max_score']:g}   not graded: "
                 + " ".join(str(problem).split()))
-    lines = [f"{result['submission']}: {result['score']:g} / {result['max_score']:g}"
-             f"   ({result['isolation']} sandbox, {result['duration_s']:.2f} s)"]
-    for task, t in result["tasks"].items():
-        lines.append(f"  {task:<22} {t['score']:>6g} / {t['max_score']:g}")
-    load = result.get("load") or {}
-    if load.get("problem"):
-        lines.append(f"  ! {load['problem']}")
-    for err in load.get("errors") or []:
-        lines.append(f"  ! while loading, {err.get('where')}: {err.get('type')}: {err.get('message')}")
-    for test in result["tests"]:
-        if test["status"] == "passed" and not verbose:
-            continue
-        lines.append(f"  [{_MARK.get(test['status'], test['status'])}] {test['task']}: {test['name']}")
-        if test["status"] != "passed":
-            message = test["message"].strip().splitlines()
-            lines += [f"      {m}" for m in message[:6]]
-            if test.get("hint"):
-                lines.append(f"      hint: {test['hint']}")
-    return "\n".join(lines)
+    from proctor.feedback.summary import summary_text as text
+
+    return text(result, verbose=verbose)
 
 
 def output_folders(out: Path, submissions: list[Path]) -> list[Path]:

@@ -24,7 +24,9 @@ from urllib.parse import quote, urlsplit
 
 import proctor
 from proctor.atomic import write_text
+from proctor.result import load_notes
 from proctor.feedback import svg
+from proctor.feedback.fixes import points_text, what_to_fix
 from proctor.feedback.render import (
     fraction,
     make_environment,
@@ -149,8 +151,20 @@ def dashboard_context(
     hints: dict[str, dict[str, Any]] = {}
     verdicts: dict[str, Counter[str]] = defaultdict(Counter)
     problems = []
+    misconceptions: dict[str, dict[str, Any]] = {}
     for r in good:
         name = submission_name(r)
+        for n, fix in enumerate(what_to_fix(r), start=1):
+            if not fix.explained:
+                continue
+            m = misconceptions.setdefault(fix.key, {"id": fix.key, "hint": fix.hint, "students": set(),
+                                                    "tasks": set(), "points": [], "example": None})
+            m["students"].add(name)
+            m["tasks"].update(fix.tasks)
+            m["points"].append(fix.points)
+            href = _feedback_href(r, links, out_dir)
+            if m["example"] is None and href:
+                m["example"] = {"submission": name, "href": f"{href}#fix-{n}"}
         status_counts: Counter[str] = Counter()
         for t in r.get("tests") or []:
             if not isinstance(t, dict):
@@ -175,10 +189,9 @@ def dashboard_context(
             if isinstance(eff, dict) and eff.get("verdict"):
                 verdicts[tid][str(eff["verdict"])] += 1
         load = r.get("load")
-        raw_errors = load.get("errors") if isinstance(load, dict) else None
-        load_errors = [e for e in raw_errors or [] if isinstance(e, dict)]
-        if isinstance(load, dict) and load.get("problem"):  # the file could not be run at all
-            load_errors.append({"error": str(load["problem"])})
+        load_errors = [n.text() for n in load_notes(load) if n.is_error]
+        if isinstance(load, dict) and load.get("problem") and not load_errors:  # could not run at all
+            load_errors.append(str(load["problem"]))
         if load_errors or any(status_counts[s] for s in PROBLEM_STATUSES):
             problems.append({
                 "submission": name,
@@ -222,7 +235,13 @@ def dashboard_context(
         }
         for tid, c in verdicts.items()
     ]
+    misconception_rows = sorted(
+        ({"id": m["id"], "hint": m["hint"], "students": len(m["students"]), "tasks": sorted(m["tasks"]),
+          "points": points_text(statistics.fmean(m["points"])), "example": m["example"]}
+         for m in misconceptions.values()),
+        key=lambda m: (-m["students"], -statistics.fmean(misconceptions[m["id"]]["points"]), m["hint"]))
     return {
+        "misconceptions": misconception_rows,
         "n": len(good),
         "n_corrupt": len(corrupt),
         "mean": statistics.fmean(percents) if percents else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from proctor.golden import GoldenCases
+from proctor.result import load_block, load_notes
 from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
 
@@ -53,6 +55,8 @@ class TestRecord:
     details: dict[str, Any] | None = None
     hint: str | None = None
     efficiency: dict[str, Any] | None = None
+    #: the named inputs of the golden case the test loaded last (shown if a public test fails)
+    example: dict[str, Any] | None = None
 
 
 @dataclass
@@ -70,6 +74,8 @@ class Outcome:
     details: dict[str, Any] | None = None
     counterexample: str | None = None
     efficiency: dict[str, Any] | None = None
+    misconception: str | None = None
+    example: dict[str, Any] | None = None
     record: TestRecord = field(default_factory=TestRecord)
 
 
@@ -78,11 +84,32 @@ def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
     return marker.args[0] if marker is not None and marker.args else default
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
+
+
 def _test_name(item: pytest.Item) -> str:
-    doc = getattr(getattr(item, "function", None), "__doc__", None)
-    if doc and doc.strip():
-        return doc.strip().splitlines()[0].rstrip(".")
-    return item.name.removeprefix("test_").replace("_", " ")
+    """A whole sentence: the docstring's first sentence (its first paragraph joined, so a
+    sentence wrapped over lines is not cut), with ``{param}`` fields filled in from the
+    test's parameters. Without a docstring, the function's name in words. Parameters the
+    sentence does not mention are said after it: "(temperature 0.5)"."""
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    if paragraph:
+        title = _SENTENCE_END.split(paragraph, maxsplit=1)[0].rstrip(".").replace("``", "")
+    else:
+        name = getattr(item, "originalname", None) or item.name.split("[")[0]
+        title = name.removeprefix("test_").replace("_", " ").capitalize()
+    params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
+    shown = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool))}
+    used = set()
+    for key, value in shown.items():
+        if "{" + key + "}" in title:
+            title = title.replace("{" + key + "}", str(value))
+            used.add(key)
+    rest = [f"{k.replace('_', ' ')} {v}" for k, v in shown.items() if k not in used]
+    if rest:
+        title += " (" + ", ".join(rest) + ")"
+    return title
 
 
 class ProctorPlugin:
@@ -165,9 +192,18 @@ class ProctorPlugin:
         return self.reference_module
 
     @pytest.fixture
-    def golden(self) -> GoldenCases:
-        """``golden(name)``: a golden case, byte for byte what students' checks read."""
-        return self.golden_cases
+    def golden(self, request: pytest.FixtureRequest) -> Callable[[str], Any]:
+        """``golden(name)``: a golden case byte for byte what students' checks read.
+        The case's inputs are noted, so a failing public test can show them."""
+        outcome = self.outcomes.get(request.node.nodeid)
+
+        def load(name: str) -> Any:
+            case = self.golden_cases(name)
+            if outcome is not None and isinstance(case, dict) and isinstance(case.get("inputs"), dict):
+                outcome.record.example = named_values(case["inputs"])
+            return case
+
+        return load
 
     @pytest.fixture
     def tol(self) -> Tolerance:
@@ -188,6 +224,9 @@ class ProctorPlugin:
         return outcome.record if outcome is not None else TestRecord()
 
     # ------------------------------------------------------------------ verdicts
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        _LAST_EXAMPLE.clear()
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         report = (yield).get_result()
@@ -249,22 +288,30 @@ class ProctorPlugin:
             outcome.message = text if public or hasattr(exc, "details") else _first_line(exc)
             outcome.details = getattr(exc, "details", None)
             outcome.hint = getattr(exc, "hint", None)
+            outcome.misconception = _variant(exc)
             if public:
                 outcome.counterexample = _falsifying_example(exc)
+                if outcome.counterexample and _LAST_EXAMPLE:
+                    outcome.example = named_values(_LAST_EXAMPLE[0])
         else:
             outcome.status = "error"
             outcome.message = (f"The grader could not check this part: {type(exc).__name__}: {_first_line(exc)}"
                                if exc is not None else "The test failed.")
         if outcome.hint is None:
             outcome.hint = outcome.record.hint
+        if outcome.misconception is None and outcome.status != "failed":
+            outcome.misconception = _diagnosis(exc)
+        if public and outcome.example is None and outcome.record.example is not None:
+            outcome.example = outcome.record.example
 
     def _load_hint(self) -> str | None:
-        errors = self.session.load_errors if self.session else []
-        if not errors:
+        if not self.session or not self.session.load_errors:
             return None
-        first = errors[0]
-        return (f"While loading your submission, {first.get('where')} raised {first.get('type')}: "
-                f"{first.get('message')}. If the missing name is defined there, that error is why.")
+        cells = getattr(self.session.submission, "cells", ())
+        block = load_block(None, self.session.load_errors, [], 0, {c.index: c.label for c in cells if c.label})
+        first = load_notes(block)[0]
+        return (f"While loading your submission, {first.text()}. If the missing name is defined "
+                "there, that error is why.")
 
     def finish(self) -> list[Outcome]:
         """Outcomes in collection order, with each test's record folded in."""
@@ -328,9 +375,15 @@ def _input_independent(exc: BaseException) -> bool:
     return isinstance(exc, StudentError) and exc.type_name == "NotImplementedError"
 
 
+_LAST_EXAMPLE: list[dict[str, Any]] = []
+"""The drawn arguments of the property-test example run last: Hypothesis replays the
+minimal failing example last, so after a failure this is the counterexample's input."""
+
+
 def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(inner)
     def run_example(*args: Any, **kwargs: Any) -> Any:
+        _LAST_EXAMPLE[:] = [{k: v for k, v in kwargs.items() if k not in _FIXTURE_NAMES}]
         try:
             return inner(*args, **kwargs)
         except Exception as exc:
@@ -340,6 +393,70 @@ def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
 
     run_example._proctor_stops_at_first = True  # type: ignore[attr-defined]
     return run_example
+
+
+_FIXTURE_NAMES = frozenset({"student", "reference", "golden", "tol", "rng", "assignment", "record",
+                            "check", "request", "new_mha"})
+"""Arguments that are the suite's fixtures, not drawn inputs (left out of a shown example)."""
+
+MAX_SHOWN_ENTRIES = 400
+"""An input with more numbers than this is shown by its shape only."""
+
+
+def named_values(inputs: Any) -> dict[str, Any] | None:
+    """An example's inputs as ``{name: plain value}`` for the result JSON: arrays as nested
+    lists (with their shape), a dict of inputs (a drawn ``Case``) flattened into its names,
+    anything else by its ``repr``, shortened."""
+    if not isinstance(inputs, dict):
+        return None
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            out.update(named_values(value) or {})
+        else:
+            out[str(name)] = _plain(value)
+    return out or None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value if not isinstance(value, str) else value[:200]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            return repr(value)[:200]
+        if value.size > MAX_SHOWN_ENTRIES:
+            return {"shape": list(value.shape), "dtype": str(value.dtype)}
+        return {"shape": list(value.shape), "dtype": str(value.dtype), "values": value.tolist()}
+    if isinstance(value, (list, tuple)) and len(value) <= 16:
+        return [_plain(v) for v in value]
+    return repr(value)[:200]
+
+
+def _variant(exc: BaseException | None) -> str | None:
+    """The known-wrong variant a check matched; a suite that re-raises a check's failure with
+    a note added (``raise ... from None``) keeps the original as the exception's context."""
+    seen = 0
+    while exc is not None and seen < 5:
+        name = getattr(exc, "misconception", None)
+        if isinstance(name, str) and name:
+            return name
+        exc, seen = exc.__context__, seen + 1
+    return None
+
+
+def _diagnosis(exc: BaseException | None) -> str | None:
+    """A stable id for failures that are not wrong values: errors, timeouts, crashes."""
+    if isinstance(exc, SandboxTimeout):
+        return "timeout"
+    if isinstance(exc, SandboxCrashed):
+        return "crashed"
+    if isinstance(exc, MissingName):
+        return "missing-name"
+    if isinstance(exc, StudentError):
+        return f"error:{exc.type_name}"
+    return None
 
 
 def _prepare_hypothesis(item: pytest.Item) -> None:

@@ -22,7 +22,7 @@ from proctor import __version__
 from proctor.errors import ProctorError
 from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
-from proctor.result import Result, TestResult
+from proctor.result import Result, TestResult, load_block
 from proctor.sandbox.client import ChildLimits, Sandbox
 from proctor.sandbox.proxy import StudentSession
 from proctor.scoring import spread_points, task_totals
@@ -213,7 +213,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
                            plugin.task_weights)
     tests = [TestResult(id=o.id, name=o.name, task=o.task, status=o.status, score=s.score,
                         max_score=s.max_score, visibility=o.visibility, message=o.message, hint=o.hint,
-                        details=o.details, counterexample=o.counterexample, efficiency=o.efficiency)
+                        details=o.details, counterexample=o.counterexample, efficiency=o.efficiency,
+                        misconception=o.misconception, example=o.example)
              for o, s in zip(outcomes, scored)]
     tasks = task_totals(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
                         plugin.task_weights if visibility != "all" else None)
@@ -223,7 +224,7 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         max_score=round(sum(t["max_score"] for t in tasks.values()), 4),
         tasks=tasks, tests=tests, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
         proctor_version=__version__, seed=int(assignment.seed),
-        load={"problem": sub.problem, "errors": session.load_errors, "notes": list(sub.notes),
-              "restarts": session.restarts},
+        load=load_block(sub.problem, session.load_errors, list(sub.notes), session.restarts,
+                        {c.index: c.label for c in sub.cells if c.label}),
         peak_memory_mb=peak_mb,
         output=output)

@@ -22,6 +22,8 @@ class Cell:
 
     index: int
     source: str
+    #: How the student finds this cell: ``cell [5]`` (its execution count) or its first line.
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,16 @@ class Submission:
             return {"op": "load", "kind": "py", "filename": self.name, "source": self.source, "skip": skip}
         return {"op": "load", "kind": "ipynb", "filename": self.name, "skip": skip,
                 "cells": [{"index": c.index, "source": c.source} for c in self.cells]}
+
+
+def cell_label(number: int, execution_count: object, source: str) -> str:
+    """Name a cell the way Jupyter shows it: ``cell [5]``, else the cell's first line."""
+    if isinstance(execution_count, int) and not isinstance(execution_count, bool):
+        return f"cell [{execution_count}]"
+    first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+    if first:
+        return f"the cell starting “{first[:48]}{'…' if len(first) > 48 else ''}”"
+    return f"cell {number} (counting from the top)"
 
 
 def _is_grade_only(cell: dict) -> bool:
@@ -88,15 +100,20 @@ def _read_notebook(name: str, text: str, digest: str) -> Submission:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Submission(name, "ipynb", sha256=digest,
                           problem=f"{name} is not a valid Jupyter notebook ({reason[:300]})")
-    cells, notes = [], []
+    cells, notes, skipped = [], [], []
     for number, cell in enumerate(nb.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
             continue
-        if _is_grade_only(cell):
-            notes.append(f"cell {number} is an nbgrader test cell and was not run")
-            continue
         source = cell.get("source", "")
-        cells.append(Cell(number, "".join(source) if isinstance(source, list) else str(source)))
+        source = "".join(source) if isinstance(source, list) else str(source)
+        label = cell_label(number, cell.get("execution_count"), source)
+        if _is_grade_only(cell):
+            skipped.append(label)
+            continue
+        cells.append(Cell(number, source, label))
+    if skipped:  # one note for all of them: they are one fact
+        notes.append(f"{', '.join(skipped)} {'is an nbgrader test cell' if len(skipped) == 1 else 'are nbgrader test cells'}"
+                     ": the graders' own tests run instead")
     if not cells:
         return Submission(name, "ipynb", sha256=digest, problem=f"{name} has no code cells")
     return Submission(name, "ipynb", cells=tuple(cells), sha256=digest, notes=tuple(notes))

@@ -23,6 +23,7 @@ from proctor.plugin import import_reference
 from proctor.release import release_assignment
 from proctor.runner import grade_submission
 from proctor.sandbox.client import Sandbox
+from proctor.result import load_notes
 
 
 @dataclass
@@ -50,8 +51,7 @@ class ValidationReport:
 def _solution_problems(result: dict[str, Any]) -> list[str]:
     problems = [f"the solution loses points in {t['id']} ({t['status']}): {t['message'][:300]}"
                 for t in result["tests"] if t["status"] != "passed"]
-    problems += [f"the solution notebook's {e['where']} raised {e['type']}: {e['message']}"
-                 for e in result["load"].get("errors") or []]
+    problems += [f"the solution notebook's {n.text()}" for n in load_notes(result.get("load")) if n.is_error]
     return problems
 
 

@@ -79,6 +79,10 @@ class Opened:
             ...[...document.querySelectorAll('.table-wrap')].map(
                 e => e.scrollWidth - e.clientWidth))""")
 
+    def open_all(self) -> None:
+        """Open every folded section, as a reader who wants everything would."""
+        self.page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+
     def close(self) -> None:
         self.page.close()
 
@@ -97,8 +101,9 @@ def test_feedback_page_desktop(browser, pages, tmp_path: Path) -> None:
             assert box and box["width"] > 20 and box["height"] > 4
         failed = p.locator('article[data-test-id="test_sdpa.py::test_matches_reference"]')
         assert failed.locator(".badge").inner_text().strip().endswith("failed")
-        hint = failed.locator(".hint")
-        assert hint.is_visible() and "sqrt(d_k)" in hint.inner_text()
+        fix = p.locator(failed.locator("a.fix-ref").get_attribute("href") + " .fix-hint")
+        assert fix.is_visible() and "sqrt(d_k)" in fix.inner_text()
+        o.open_all()  # the details and the passing tests are folded
         plots = p.locator("figure.efficiency svg")
         assert plots.count() == 3  # memory + time of the public check, the hidden check
         for i in range(plots.count()):
@@ -116,14 +121,16 @@ def test_feedback_page_phone(browser, pages, tmp_path: Path) -> None:
     for name in ("alice", "bob"):
         o = Opened(browser, pages[name], PHONE)
         try:
-            assert o.horizontal_overflow() <= 0
             assert o.page.locator("#total-score").is_visible()
+            o.open_all()
+            assert o.horizontal_overflow() <= 0
             o.shot(tmp_path / f"feedback-{name}-phone.png")
             o.assert_offline()
         finally:
             o.close()
     o = Opened(browser, pages["carol"], PHONE)
     try:
+        o.open_all()
         svg = o.page.locator("figure.efficiency svg").first
         svg.scroll_into_view_if_needed()
         box = svg.bounding_box()
@@ -171,3 +178,64 @@ def test_dashboard(browser, pages, tmp_path: Path) -> None:
             o.assert_offline()
         finally:
             o.close()
+
+
+# --- the example submissions: what to fix, in the first screen -------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+BUGS = sorted((ROOT / "examples" / "submissions").glob("bug_*.py"))
+FIRST_SCREEN = 900
+MAX_HEIGHT = 4000
+
+
+@pytest.fixture(scope="module")
+def graded_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, Path]]:
+    """Each one-bug example graded by the attention assignment, with its feedback page."""
+    from proctor.config import load_course
+    from proctor.runner import grade_submission
+    from proctor.sandbox.client import Sandbox
+
+    assignment = load_course(ROOT / "course.toml").assignments["attention"]
+    out = {}
+    box = Sandbox()
+    try:
+        for path in BUGS:
+            result = grade_submission(assignment, path, sandbox=box).to_dict()
+            folder = tmp_path_factory.mktemp(path.stem)
+            out[path.stem] = (result, write_feedback(result, folder))
+    finally:
+        box.close()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [p.stem for p in BUGS])
+def test_one_bug_page_shows_its_misconception_first(browser, graded_examples, name: str,
+                                                     tmp_path: Path) -> None:
+    """At 1100 px, the misconception's hint is in the first 900 px; the page is at most
+    4,000 px tall, and every failure's title is visible without opening anything."""
+    from proctor.feedback.fixes import what_to_fix
+
+    result, page = graded_examples[name]
+    top = what_to_fix(result)[0]
+    o = Opened(browser, page, DESKTOP)
+    try:
+        p = o.page
+        hint = p.locator("#fix-1 .fix-hint")
+        assert hint.is_visible()
+        assert " ".join(hint.inner_text().split()) == " ".join(top.hint.split())
+        box = hint.bounding_box()
+        assert box and box["y"] + box["height"] <= FIRST_SCREEN, (name, box)
+        height = p.evaluate("document.documentElement.scrollHeight")
+        print(f"{name}: page height {height} px")
+        assert height <= MAX_HEIGHT, (name, height)
+        failing = [t for t in result["tests"] if t["status"] != "passed"]
+        assert failing
+        for t in failing:
+            title = p.locator(f'article[data-test-id="{t["id"]}"] h3')
+            assert title.is_visible(), (name, t["id"])
+            assert title.inner_text().strip() == t["name"]
+        o.shot(tmp_path / f"{name}.png")
+        o.assert_offline()
+    finally:
+        o.close()

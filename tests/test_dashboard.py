@@ -236,3 +236,27 @@ def test_results_are_not_modified(graded: Path, tmp_path: Path) -> None:
     before = json.dumps(results, sort_keys=True)
     build_dashboard(results, tmp_path / "d.html")
     assert json.dumps(results, sort_keys=True) == before
+
+
+def test_dashboard_leads_with_the_most_frequent_misconceptions(tmp_path: Path) -> None:
+    """Each known misconception once, by how many students made it, linking to one
+    student's feedback at that mistake (#fix-N)."""
+    def result(name: str, *misconceptions: str) -> dict:
+        tests = [{"id": f"t_{m}", "name": m, "task": "sdpa", "status": "failed", "score": 0,
+                  "max_score": 1, "visibility": "hidden", "hint": f"advice about {m}",
+                  "misconception": m} for m in misconceptions]
+        return {"submission": name, "score": 0, "max_score": 2, "tests": tests}
+
+    results = [result("ann", "scale_dk", "softmax_axis"), result("ben", "softmax_axis"),
+               result("cid")]
+    links = {"ann": "ann/feedback.html", "ben": "ben/feedback.html"}
+    root = parse_html(build_dashboard(results, tmp_path / "dashboard.html",
+                                      feedback_links=links).read_text())
+    main = root.find("main")
+    assert main.find("section").attrs["id"] == "misconceptions"
+    rows = section(root, "misconceptions").find("tbody").find_all("tr")
+    assert [(r.attrs["data-misconception"], r.attrs["data-students"]) for r in rows] == [
+        ("softmax_axis", "2"), ("scale_dk", "1")]
+    assert "advice about softmax_axis" in rows[0].text()
+    assert rows[0].find("a").attrs["href"] == "ann/feedback.html#fix-2"
+    assert rows[1].find("a").attrs["href"] == "ann/feedback.html#fix-1"

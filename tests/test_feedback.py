@@ -106,7 +106,10 @@ def test_failed_public_test_shows_diagnostics_counterexample_and_hint(alice: dic
     assert all(th.attrs.get("scope") == "row" for th in table.find_all("th"))
     cx = by_class(art, "counterexample")[0].text()
     assert cx == alice["tests"][2]["counterexample"]
-    assert "1/sqrt(d_k)" in by_class(art, "hint")[0].text()
+    # the hint is in "What to fix", which the failure links to
+    link = by_class(art, "fix-ref")[0].attrs["href"]
+    fix = root.find(pred=lambda e: e.attrs.get("id") == link.removeprefix("#"))
+    assert "1/sqrt(d_k)" in by_class(fix, "fix-hint")[0].text()
 
 
 def test_no_late_penalty_box_without_penalty() -> None:
@@ -132,12 +135,22 @@ def test_load_errors_listed_with_cell_numbers() -> None:
     assert section is not None
     rows = section.find("tbody").find_all("tr")
     assert [(r.find("th").text(), r.find("code").text()) for r in rows] == [
-        ("cell 7, line 2", "NameError: name 'np' is not defined"),
-        ("cell 12, line 4", "SyntaxError: invalid syntax"),
+        ("cell [7], line 2", "NameError: name 'np' is not defined"),
+        ("cell [12], line 4", "SyntaxError: invalid syntax"),
     ]
     assert "Traceback" in rows[0].text()
-    assert "nbgrader test cell" in section.text()
     assert "restarted 1 time " in section.text()
+    # a note is not a problem: it is shown as a note, outside the problems section
+    assert "nbgrader test cell" not in section.text()
+    assert any("cell [15] is an nbgrader test cell" in n.text() for n in by_class(root, "load-note"))
+
+
+def test_notes_alone_make_no_problems_section() -> None:
+    """A correct notebook whose nbgrader test cells were not run has nothing to fix."""
+    notes = [{"kind": "note", "where": "", "message": "cell [9] is an nbgrader test cell"}]
+    root = parse_html(render_feedback({"load": {"problem": None, "errors": [], "notes": notes}}))
+    assert root.find("section", lambda e: e.attrs.get("id") == "load") is None
+    assert "cell [9] is an nbgrader test cell" in by_class(root, "load-note")[0].text()
 
 
 def test_load_errors_in_the_documented_short_form() -> None:
@@ -145,7 +158,8 @@ def test_load_errors_in_the_documented_short_form() -> None:
     section = parse_html(render_feedback({"load": load_})).find(
         "section", lambda e: e.attrs.get("id") == "load")
     assert section.find("tbody").find("th").text() == "cell 3"
-    assert "NameError: x" in section.text() and "2 lines" in section.text()
+    assert "NameError: x" in section.text()
+    assert "2 lines" in " ".join(n.text() for n in by_class(parse_html(render_feedback({"load": load_})), "load-note"))
 
 
 def test_unreadable_submission_problem_is_shown() -> None:
@@ -162,7 +176,7 @@ def test_hint_repeated_in_message_is_shown_once(alice_page) -> None:
     _, root = alice_page
     art = articles(root)["test_efficiency.py::test_cache_memory_linear"]
     assert by_class(art, "message")[0].text() == "peak memory grows like n^2.03; allowed slope is 1.5"
-    assert "Preallocate" in by_class(art, "hint")[0].text()
+    assert "Preallocate" in root.text() and "Hint:" not in by_class(art, "message")[0].text()
 
 
 def test_footer_has_isolation_version_and_seed(alice_page) -> None:
@@ -213,7 +227,8 @@ def test_hidden_tests_show_only_message_hint_and_measurements(visibility: str | 
         assert leak not in html
     art = articles(parse_html(html))["test_x.py::test_secret"]
     assert not by_class(art, "diagnostics") and not by_class(art, "counterexample")
-    assert "wrong output" in art.text() and "think about scaling" in art.text()
+    assert "wrong output" in art.text()
+    assert "think about scaling" in by_class(parse_html(html), "fix-hint")[0].text()
     # the measurement: one plot, free-text metric and verdict replaced/dropped
     assert len(art.find_all("svg")) == 1
     assert "Cost against input size" in art.find("figcaption").text()
@@ -453,3 +468,115 @@ def test_write_feedback_is_atomic_and_matches_render(tmp_path: Path, alice: dict
     changed["score"] = 1.0
     write_feedback(changed, tmp_path / "alice")
     assert "1 <span" in out.read_text(encoding="utf-8")
+
+
+# --- what to fix first -----------------------------------------------------------------
+
+def _t(id_: str, task: str, lost: float, misconception: str | None, hint: str, *,
+       visibility: str = "hidden", status: str = "failed", **extra) -> dict:
+    return {"id": id_, "name": f"Title of {id_}", "task": task, "status": status, "score": 0.0,
+            "max_score": lost, "visibility": visibility, "message": "m", "hint": hint,
+            "misconception": misconception, **extra}
+
+
+def fix_result() -> dict:
+    example = {"query": {"shape": [1, 2], "dtype": "float64", "values": [[1.0, 0.5]]}, "n": 2}
+    big = {"x": {"shape": [3, 3], "dtype": "float64", "values": [[0.0] * 3] * 3}}
+    return {"score": 1.23456, "max_score": 19.202, "tests": [
+        _t("a", "sdpa", 0.7353, "scale_dk", "You divide by d_k.", visibility="public", example=big),
+        _t("b", "sdpa", 1.4706, "scale_dk", "You divide by d_k.", visibility="public", example=example),
+        _t("c", "mask", 5.0, "upper", "Use np.tril."),
+        _t("d", "mha", 0.0, "scale_dk", "You divide by d_k. This check uses your SDPA."),
+        _t("e", "mha", 1.0, None, "Only row 0 is wrong."),
+        _t("ok", "mha", 1.0, None, "", status="passed"),
+    ]}
+
+
+def test_what_to_fix_lists_each_misconception_once_by_points() -> None:
+    from proctor.feedback.fixes import what_to_fix
+
+    fixes = what_to_fix(fix_result())
+    assert [f.ids for f in fixes] == [["upper"], ["scale_dk"], ["unexplained:mha"]]
+    assert [round(f.points, 4) for f in fixes] == [5.0, 2.2059, 1.0]
+    assert [t["id"] for t in fixes[1].tests] == ["a", "b", "d"]
+    assert fixes[1].hint == "You divide by d_k."  # the advice most of its tests give
+    assert fixes[1].example_test()["id"] == "b"  # the smallest recorded input
+
+
+def test_page_opens_with_what_to_fix_and_says_each_hint_once() -> None:
+    root = parse_html(render_feedback(fix_result()))
+    main = root.find("main")
+    sections = [e.attrs.get("id") for e in main.find_all("section")][:2]
+    assert sections == ["summary", "fixes"]
+    entries = by_class(root, "fix")
+    assert [by_class(e, "fix-hint")[0].text() for e in entries] == [
+        "Use np.tril.", "You divide by d_k.", "Only row 0 is wrong."]
+    assert "2.2 points" in entries[1].text() and "sdpa, mha" in entries[1].text()
+    # the smallest input, by name, as NumPy prints it
+    ex = by_class(entries[1], "example")[0].text()
+    assert "query" in ex and "(1, 2)" in ex and "[[1, 0.5]]" in ex and "n" in ex
+    # the failure that adds a note says only the note
+    art = articles(root)["d"]
+    assert by_class(art, "hint")[0].text() == "Also: This check uses your SDPA."
+    assert root.text().count("You divide by d_k.") == 1
+
+
+def test_failures_first_and_passes_folded() -> None:
+    root = parse_html(render_feedback(fix_result()))
+    task = next(s for s in by_class(root, "task") if "mha" in s.find("h2").text())
+    arts = task.find_all("article")
+    assert [a.attrs["data-status"] for a in arts] == ["failed", "failed", "passed"]
+    folded = task.find("details", lambda e: "passes" in e.classes())
+    assert [a.attrs["data-test-id"] for a in folded.find_all("article")] == ["ok"]
+    assert root.find("script") is None
+
+
+def test_zero_point_failure_says_why() -> None:
+    root = parse_html(render_feedback(fix_result()))
+    note = by_class(articles(root)["d"], "zero-note")[0].text()
+    assert note.startswith("Feedback only (0 points): the points for this are in")
+    assert "mha" in note
+
+
+def test_scores_rounded_on_the_page_only() -> None:
+    result = fix_result()
+    root = parse_html(render_feedback(result))
+    assert root.find(pred=lambda e: e.attrs.get("id") == "total-score").text() == "1.23 / 19.2"
+    assert "0.7 points" in articles(root)["a"].text() and "0.7353" not in root.text()
+    assert result["max_score"] == 19.202
+
+
+def test_local_check_names_the_official_points_of_a_task_without_public_checks() -> None:
+    result = {**fix_result(), "tasks": {"sdpa": {"score": 0.0, "max_score": 2.2},
+                                         "efficiency": {"score": 0.0, "max_score": 0.0}},
+              "official_points": {"sdpa": 25.0, "efficiency": 10.0}}
+    root = parse_html(render_feedback(result))
+    line = by_class(root, "official-only")[0].text()
+    assert line == "efficiency, 10 points, is checked in the official grade."
+    rows = [r.attrs["data-task"] for r in root.find_all("tr", lambda e: "task-row" in e.classes())]
+    assert "efficiency" not in rows
+    from proctor.feedback.summary import summary_text
+
+    assert "efficiency, 10 points, is checked in the official grade" in summary_text(result)
+
+
+def test_terminal_summary_follows_the_page_order() -> None:
+    from proctor.feedback.summary import summary_text
+
+    text = summary_text(fix_result())
+    first = text.index("What to fix first:")
+    order = [text.index(h, first) for h in ("Use np.tril.", "You divide by d_k.", "Only row 0 is wrong.")]
+    assert order == sorted(order) and text.count("You divide by d_k.") == 1
+    assert "[FAIL] sdpa: Title of b  (fix 2)" in text
+
+
+def test_notebook_cells_are_named_as_jupyter_shows_them() -> None:
+    """Execution count when the notebook was run, else the cell's first line."""
+    from proctor.submission import cell_label, read_submission
+
+    sub = read_submission(Path(__file__).resolve().parents[1] / "examples" / "submissions" / "correct.ipynb")
+    assert all(re.fullmatch(r"cell \[\d+\]", c.label) or c.label.startswith("the cell starting “")
+               for c in sub.cells)
+    assert sum(c.label.startswith("cell [") for c in sub.cells) > len(sub.cells) / 2
+    assert any(re.match(r"cell \[\d+\], cell \[\d+\].* are nbgrader test cells", n) for n in sub.notes)
+    assert cell_label(4, None, "\n  import numpy as np\n") == "the cell starting “import numpy as np”"

@@ -64,7 +64,7 @@ def test_load_problems_are_told_with_the_engines_own_notes(tmp_path):
     graded = grade_submission(assignment, path, isolation="rlimits").to_dict()
     assert graded["load"]["errors"]  # the engine's notes, whatever their keys
     output = results_json(graded)["output"]
-    assert "While loading your code (line 3): ModuleNotFoundError:" in output, output
+    assert "While loading your code, line 3 raised ModuleNotFoundError:" in output, output
     assert "no_such_module_here" in output and "None" not in output
     empty = tmp_path / "empty.py"
     empty.write_text("")

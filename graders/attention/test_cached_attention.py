@@ -81,6 +81,7 @@ def own_cache_state(student: Any, sc: Scenario) -> dict[str, np.ndarray]:
 @pytest.mark.points(3)
 def test_prefill_then_single_tokens(student: Any, reference: Any, check: Any,
                                     new_mha: Any, rng: Any) -> None:
+    """A 4-token prompt, then three single tokens, decode like full causal attention."""
     sc = scenario(rng, [(0, 4), (0, 1), (0, 1), (0, 1)])
     check_scenario(student, reference, check, new_mha, sc)
 
@@ -88,6 +89,7 @@ def test_prefill_then_single_tokens(student: Any, reference: Any, check: Any,
 @pytest.mark.points(2)
 def test_token_by_token_from_empty(student: Any, reference: Any, check: Any, new_mha: Any,
                                    rng: Any) -> None:
+    """Six tokens decoded one at a time from an empty cache match full causal attention."""
     sc = scenario(rng, [(0, 1)] * 6)
     check_scenario(student, reference, check, new_mha, sc)
 
@@ -95,7 +97,9 @@ def test_token_by_token_from_empty(student: Any, reference: Any, check: Any, new
 @pytest.mark.points(2)
 def test_prefill_then_chunks(student: Any, reference: Any, check: Any, new_mha: Any,
                              rng: Any) -> None:
-    """Multi-token steps after a prompt: the chunk's tokens must not see each other's
+    """Multi-token steps after a prompt see all of the past and none of their own future.
+
+    Multi-token steps after a prompt: the chunk's tokens must not see each other's
     future, and must see all of the past."""
     sc = scenario(rng, [(0, 3), (0, 2), (0, 3)])
     check_scenario(student, reference, check, new_mha, sc)
@@ -103,6 +107,7 @@ def test_prefill_then_chunks(student: Any, reference: Any, check: Any, new_mha: 
 
 def test_whole_sequence_in_one_call(student: Any, reference: Any, check: Any, new_mha: Any,
                                     rng: Any) -> None:
+    """A whole 6-token sequence in one call matches full causal attention."""
     sc = scenario(rng, [(0, 6)])
     check_scenario(student, reference, check, new_mha, sc)
 
@@ -122,7 +127,9 @@ def test_several_slots(student: Any, reference: Any, check: Any, new_mha: Any,
 @pytest.mark.points(2)
 def test_continue_after_direct_update(student: Any, reference: Any, check: Any,
                                       new_mha: Any, rng: Any) -> None:
-    """The slot already holds 3 positions (put in with kv_cache.update): decoding must
+    """Decoding continues a slot that kv_cache.update already filled with 3 positions.
+
+    The slot already holds 3 positions (put in with kv_cache.update): decoding must
     attend to them and place new tokens after them."""
     sc = scenario(rng, [(1, 1), (1, 2), (1, 1)], prefix={1: 3}, max_batch=2)
     check_scenario(student, reference, check, new_mha, sc)
@@ -130,6 +137,7 @@ def test_continue_after_direct_update(student: Any, reference: Any, check: Any,
 
 def test_default_slot_is_zero(student: Any, reference: Any, check: Any, new_mha: Any,
                               rng: Any) -> None:
+    """Decoding without a slot argument uses slot 0."""
     sc = scenario(rng, [(0, 2), (0, 1)], pass_slot=False)
     check_scenario(student, reference, check, new_mha, sc)
 
@@ -161,6 +169,7 @@ def test_cache_grows_by_the_new_tokens(student: Any, check: Any, new_mha: Any,
 
 
 def test_weights_unchanged(student: Any, check: Any, new_mha: Any, rng: Any) -> None:
+    """Decoding leaves the attention weights unchanged."""
     sc = scenario(rng, [(0, 3), (0, 1)])
     mha, _, _ = run_student(student, new_mha, sc)
     for name in WEIGHT_NAMES:
@@ -192,6 +201,7 @@ def decode_case(draw: st.DrawFn) -> tuple[int, int, int, int, list[int], int]:
 @given(case=decode_case())
 def test_random_schedules(student: Any, reference: Any, check: Any, new_mha: Any,
                           case: tuple[int, int, int, int, list[int], int]) -> None:
+    """Random prompts and chunk sizes decode like full causal attention."""
     embed_dim, heads, slot, prefix, chunks, seed = case
     sc = scenario(np.random.default_rng(seed), [(slot, n) for n in chunks],
                   embed_dim=embed_dim, num_heads=heads, prefix={slot: prefix}, max_len=10,

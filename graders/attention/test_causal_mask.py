@@ -30,10 +30,12 @@ def check_mask(student: Any, reference: Any, check: Any, seq_len: int) -> None:
 
 @pytest.mark.parametrize("seq_len", [1, 2, 7, 32])
 def test_sizes(student: Any, reference: Any, check: Any, seq_len: int) -> None:
+    """create_causal_mask({seq_len}) is the expected mask."""
     check_mask(student, reference, check, seq_len)
 
 
 @examples(4)
 @given(seq_len=st.integers(min_value=1, max_value=48))
 def test_any_length(student: Any, reference: Any, check: Any, seq_len: int) -> None:
+    """create_causal_mask is right for any length."""
     check_mask(student, reference, check, seq_len)

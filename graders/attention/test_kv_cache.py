@@ -90,6 +90,7 @@ def state(cache: Any) -> dict[str, np.ndarray]:
 @pytest.mark.points(2)
 def test_single_tokens_after_a_prompt(student: Any, reference: Any, check: Any,
                                       rng: Any) -> None:
+    """A 4-position update followed by three 1-position updates is stored in order."""
     ops = [update(0, *new_entries(rng, 2, 4, 3))]
     ops += [update(0, *new_entries(rng, 2, 1, 3)) for _ in range(3)]
     cache, ref = replay(student, reference, check, (1, 10, 2, 3), ops)
@@ -127,12 +128,14 @@ def test_cached_arrays_hold_the_updates(student: Any, reference: Any, check: Any
 
 def test_fill_to_exactly_max_length(student: Any, reference: Any, check: Any,
                                     rng: Any) -> None:
+    """Updates that fill a slot to exactly max_seq_length are accepted."""
     ops = [update(0, *new_entries(rng, 1, 3, 4)), update(0, *new_entries(rng, 1, 2, 4))]
     replay(student, reference, check, (1, 5, 1, 4), ops)
 
 
 @pytest.mark.points(2)
 def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any) -> None:
+    """An update past max_seq_length raises ValueError and leaves the cache unchanged."""
     cache = student.KVCache(2, 5, 2, 3)
     k, v = new_entries(rng, 2, 4, 3)
     cache.update(1, k, v)
@@ -154,6 +157,7 @@ def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any)
 
 
 def test_overflow_from_empty(student: Any, check: Any, rng: Any) -> None:
+    """An update longer than max_seq_length raises ValueError even on an empty slot."""
     cache = student.KVCache(1, 3, 1, 2)
     extra = new_entries(rng, 1, 4, 2)
     check.raises(ValueError, lambda: cache.update(0, *extra),
@@ -165,6 +169,7 @@ def test_overflow_from_empty(student: Any, check: Any, rng: Any) -> None:
 
 @pytest.mark.points(2)
 def test_reset_one_slot(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    """Resetting one slot empties it and leaves the other slot alone."""
     ops = [update(0, *new_entries(rng, 2, 3, 2)), update(1, *new_entries(rng, 2, 2, 2)),
            ("reset", (0,)),
            update(0, *new_entries(rng, 2, 2, 2)), update(1, *new_entries(rng, 2, 1, 2))]
@@ -174,6 +179,7 @@ def test_reset_one_slot(student: Any, reference: Any, check: Any, rng: Any) -> N
 
 
 def test_reset_all_slots(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    """reset() with no slot empties every slot."""
     ops = [update(0, *new_entries(rng, 1, 3, 2)), update(1, *new_entries(rng, 1, 2, 2)),
            ("reset", ()),
            update(1, *new_entries(rng, 1, 1, 2))]
@@ -190,6 +196,7 @@ def test_reset_frees_room(student: Any, reference: Any, check: Any, rng: Any) ->
 
 
 def test_memory_usage_reports_total(student: Any) -> None:
+    """get_memory_usage() reports the cache's total size in MB."""
     usage = student.KVCache(2, 16, 4, 8).get_memory_usage()
     assert isinstance(usage, dict) and "total_cache_memory_mb" in usage, (
         "get_memory_usage() should return a dict with the key 'total_cache_memory_mb'; got "
@@ -246,7 +253,9 @@ def op_sequence(draw: st.DrawFn) -> tuple[tuple[int, int, int, int], list[tuple[
 @given(case=op_sequence())
 def test_random_operation_sequences(student: Any, reference: Any, check: Any,
                                     case: Any) -> None:
-    """Random updates and resets; an update that would overflow must raise ValueError
+    """Random updates and resets behave as the reference's do, overflow included.
+
+    Random updates and resets; an update that would overflow must raise ValueError
     (whenever the reference's does) and leave the cache as it was."""
     shape, steps, seed = case
     rng = np.random.default_rng([seed, 1])  # the entries: not the stream the steps came from

@@ -88,6 +88,7 @@ def run(
 @pytest.mark.points(2)
 def test_self_attention(student: Any, reference: Any, check: Any, new_mha: Any,
                         own_sdpa_mha: Any, rng: Any) -> None:
+    """Self-attention with embed_dim=12 and 3 heads gives the expected output."""
     x = rng.standard_normal((2, 5, 12))
     run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 12), 3,
         what="for self-attention with embed_dim=12, num_heads=3")
@@ -107,6 +108,7 @@ def test_cross_attention(student: Any, reference: Any, check: Any, new_mha: Any,
 @pytest.mark.parametrize("kind", ["bool", "int", "float"])
 def test_mask_2d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
                  rng: Any, kind: str) -> None:
+    """A (seq_q, seq_k) mask of {kind} values is applied to every head."""
     q = rng.standard_normal((2, 4, 12))
     kv = rng.standard_normal((2, 5, 12))
     mask = as_kind(allowed_mask(rng, (4, 5)), kind)
@@ -117,7 +119,9 @@ def test_mask_2d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdp
 @pytest.mark.parametrize("batch, kind", [(3, "bool"), (2, "int"), (2, "float")])
 def test_mask_3d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
                  rng: Any, batch: int, kind: str) -> None:
-    """A per-batch mask with batch == num_heads (2) is where broadcasting it against the
+    """A per-batch mask of {kind} values (batch {batch}) is applied to every head of its batch element.
+
+    A per-batch mask with batch == num_heads (2) is where broadcasting it against the
     heads axis goes silently wrong; batch = 3 makes that mistake raise instead."""
     x = rng.standard_normal((batch, 4, 8))
     mask = as_kind(allowed_mask(rng, (batch, 4, 4)), kind)
@@ -127,6 +131,7 @@ def test_mask_3d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdp
 
 def test_one_head(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
                   rng: Any) -> None:
+    """With a single head, the output is the expected one."""
     x = rng.standard_normal((2, 4, 6))
     run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 6), 1,
         what="with a single head")
@@ -134,6 +139,7 @@ def test_one_head(student: Any, reference: Any, check: Any, new_mha: Any, own_sd
 
 def test_head_dim_one(student: Any, reference: Any, check: Any, new_mha: Any,
                       own_sdpa_mha: Any, rng: Any) -> None:
+    """With head_dim=1 (embed_dim=4, num_heads=4), the output is the expected one."""
     x = rng.standard_normal((1, 3, 4))
     run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, mha_weights(rng, 4), 4,
         what="with head_dim=1 (embed_dim=4, num_heads=4)")
@@ -141,6 +147,7 @@ def test_head_dim_one(student: Any, reference: Any, check: Any, new_mha: Any,
 
 def test_call_is_forward(student: Any, reference: Any, check: Any, new_mha: Any,
                          own_sdpa_mha: Any, rng: Any) -> None:
+    """Calling the module does what forward does."""
     x = rng.standard_normal((2, 3, 8))
     weights = mha_weights(rng, 8)
     ref = reference.MultiHeadAttention(8, 2)
@@ -186,6 +193,7 @@ def test_forward_reads_weights_on_every_call(student: Any, reference: Any, check
 
 def test_forward_leaves_weights_unchanged(student: Any, check: Any, new_mha: Any,
                                           rng: Any) -> None:
+    """forward leaves the weight arrays unchanged."""
     x = rng.standard_normal((2, 4, 8))
     weights = mha_weights(rng, 8)
     mha = new_mha(8, 2, weights)
@@ -230,6 +238,7 @@ def mha_case(draw: st.DrawFn) -> tuple[Any, ...]:
 @given(case=mha_case())
 def test_random_shapes(student: Any, reference: Any, check: Any, new_mha: Any,
                        own_sdpa_mha: Any, case: tuple[Any, ...]) -> None:
+    """Random shapes, head counts and values give the expected output."""
     q, kv, weights, heads, mask = case
     run(student, reference, check, new_mha, own_sdpa_mha, q, kv, kv, weights, heads, mask,
         what="on random shapes, head counts and values")

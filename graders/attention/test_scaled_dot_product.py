@@ -80,6 +80,7 @@ def run(
 
 @pytest.mark.points(2)
 def test_self_attention(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    """Self-attention on a (2, 4, 8) query, key and value gives the expected output."""
     q, k, v = qkv(rng, 2, 4, 4, 8, 8)
     run(student, reference, check, q, k, v, what="for a (2, 4, 8) query, key and value")
 
@@ -98,6 +99,7 @@ def test_cross_shapes(student: Any, reference: Any, check: Any, rng: Any) -> Non
 @pytest.mark.parametrize("seq_q, seq_k", [(1, 1), (1, 6), (5, 1)])
 def test_length_one(student: Any, reference: Any, check: Any, rng: Any,
                     seq_q: int, seq_k: int) -> None:
+    """Sequences of length one work (seq_q={seq_q}, seq_k={seq_k})."""
     q, k, v = qkv(rng, 2, seq_q, seq_k, 4, 5)
     run(student, reference, check, q, k, v, what=f"with seq_q={seq_q}, seq_k={seq_k}")
 
@@ -117,6 +119,7 @@ def test_call_is_forward(student: Any, reference: Any, check: Any, rng: Any) -> 
 
 @pytest.mark.parametrize("kind", ["bool", "int", "float"])
 def test_mask_2d(student: Any, reference: Any, check: Any, rng: Any, kind: str) -> None:
+    """A (seq_q, seq_k) mask of {kind} values blocks the right keys."""
     q, k, v = qkv(rng, 2, 4, 6, 4, 3)
     mask = as_kind(allowed_mask(rng, (4, 6)), kind)
     run(student, reference, check, q, k, v, mask,
@@ -125,6 +128,8 @@ def test_mask_2d(student: Any, reference: Any, check: Any, rng: Any, kind: str) 
 
 @pytest.mark.parametrize("kind", ["bool", "int", "float"])
 def test_mask_3d(student: Any, reference: Any, check: Any, rng: Any, kind: str) -> None:
+    """A (batch, seq_q, seq_k) mask of {kind} values blocks the right keys in each batch
+    element."""
     q, k, v = qkv(rng, 3, 4, 5, 4, 4)
     mask = as_kind(allowed_mask(rng, (3, 4, 5)), kind)
     run(student, reference, check, q, k, v, mask,
@@ -160,12 +165,14 @@ def test_fully_blocked_rows_are_finite(student: Any, reference: Any, check: Any,
 @pytest.mark.points(2)
 def test_large_scores_do_not_overflow(student: Any, reference: Any, check: Any,
                                       rng: Any) -> None:
+    """Scores in the hundreds do not overflow the softmax."""
     q, k, v = large_score_qkv(rng, 2, 4, 6, 8, 4)
     run(student, reference, check, q, k, v, what="when the scores reach the hundreds",
         weights=True)
 
 
 def test_large_scores_with_mask(student: Any, reference: Any, check: Any, rng: Any) -> None:
+    """Scores in the hundreds with a causal mask do not overflow the softmax."""
     q, k, v = large_score_qkv(rng, 2, 5, 5, 4, 4)
     run(student, reference, check, q, k, v, np.tril(np.ones((5, 5), dtype=bool)),
         what="with a causal mask when the scores reach the hundreds")
@@ -174,6 +181,7 @@ def test_large_scores_with_mask(student: Any, reference: Any, check: Any, rng: A
 @pytest.mark.parametrize("temperature", [0.5, 2.0])
 def test_temperature(student: Any, reference: Any, check: Any, rng: Any,
                      temperature: float) -> None:
+    """A temperature of {temperature} divides the scores before the softmax."""
     q, k, v = qkv(rng, 2, 3, 4, 4, 4)
     run(student, reference, check, q, k, v, temperature=temperature,
         what=f"with temperature={temperature}", weights=True)
@@ -213,6 +221,7 @@ def sdpa_case(draw: st.DrawFn) -> tuple[Any, ...]:
 @given(case=sdpa_case())
 def test_random_shapes_and_values(student: Any, reference: Any, check: Any,
                                   case: tuple[np.ndarray, ...]) -> None:
+    """Random shapes and values give the expected output and weights."""
     q, k, v, mask = case
     run(student, reference, check, q, k, v, mask, what="on random shapes and values",
         weights=True)

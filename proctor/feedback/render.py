@@ -27,7 +27,10 @@ import proctor
 
 from proctor.atomic import write_text
 
+from proctor.result import load_notes
+
 from . import svg
+from .fixes import Fix, points_text, what_to_fix
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -85,6 +88,7 @@ def _environment(template_dir: str | None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["num"] = fmt_num
+    env.filters["pts"] = points_text
     env.filters["pct"] = fmt_pct
     return env
 
@@ -262,6 +266,7 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
         "hint": hint,
         "details": [],
         "counterexample": "",
+        "example": [],
         "plots": [],
     }
     plots = []
@@ -270,7 +275,9 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
     if public:
         details = test.get("details")
         view["details"] = detail_rows(details, message)
-        view["counterexample"] = str(test.get("counterexample") or "")
+        view["example"] = example_view(test.get("example"))
+        # the raw Hypothesis text only when the inputs could not be shown by name
+        view["counterexample"] = "" if view["example"] else str(test.get("counterexample") or "")
         if isinstance(details, dict):  # extra series a suite recorded (e.g. time beside memory)
             plots += [efficiency_view(v, f"{uid}-{i}", f"{name} ({k})")
                       for i, (k, v) in enumerate(details.items()) if is_series(v)]
@@ -278,30 +285,93 @@ def test_view(test: dict, index: int, *, hidden_plots: bool = True) -> dict[str,
     return view
 
 
-def load_view(load: dict) -> dict[str, Any]:
-    """Notebook/script loading problems, from either shape of ``result["load"]``.
-
-    The runner writes ``{"problem", "errors": [{"where": "cell 3", "type", "message",
-    "line", "traceback"}], "notes", "restarts"}``; the documented short form is
-    ``{"errors": [{"cell": 3, "error": "NameError: ..."}], "skipped_lines": 2}``.
-    Tracebacks only contain the student's own frames, so they are shown.
-    """
-    errors = []
-    for e in load.get("errors") or []:
-        if not isinstance(e, dict):
-            continue
-        where = e.get("where") or (f"cell {e['cell']}" if e.get("cell") is not None else "")
-        error = e.get("error") or ": ".join(str(x) for x in (e.get("type"), e.get("message")) if x)
-        errors.append({"where": str(where or "—"), "error": str(error), "line": e.get("line"),
-                       "traceback": str(e.get("traceback") or "")})
+def load_view(load: dict, *, all_passed: bool = False) -> dict[str, Any]:
+    """Loading problems and notes, read through ``proctor.result.load_notes`` (the one
+    schema). Errors go in the problems section; notes (nothing wrong, e.g. an nbgrader test
+    cell that is not run) are shown as notes. So is an error that cost nothing: when every
+    test passed, a half-finished demo cell that raised is worth a line, not an alarm.
+    Tracebacks only contain the student's own frames, so they are shown."""
+    notes = load_notes(load)
     restarts = load.get("restarts")
+    problem = str(load.get("problem") or "")
+    costless = all_passed and not problem
+    errors = [{"where": n.where or "—", "error": ": ".join(x for x in (n.type, n.message) if x),
+               "line": n.line, "traceback": n.traceback}
+              for n in notes if n.is_error and not costless and not (problem and n.message == problem)]
     return {
-        "problem": str(load.get("problem") or ""),
+        "problem": problem,
         "errors": errors,
-        "notes": [str(n) for n in load.get("notes") or []],
+        "notes": [n.text() + (" (it cost no points)" if n.is_error else "")
+                  for n in notes if not n.is_error or costless],
         "skipped_lines": load.get("skipped_lines") or 0,
         "restarts": restarts if _number(restarts) else 0,
     }
+
+
+def _array_text(value: dict) -> str:
+    import numpy as np
+
+    floats = str(value.get("dtype", "")).startswith("float")
+    arr = np.asarray(value["values"], dtype=float if floats else None)
+    return np.array2string(arr, separator=", ", max_line_width=90,
+                           formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def _value_text(value: Any) -> tuple[str, int]:
+    """A value as NumPy would print it, and how many numbers it holds: arrays (also inside
+    lists, e.g. a list of (keys, values) chunks), else JSON."""
+    if isinstance(value, dict) and "shape" in value:
+        if "values" not in value:
+            return f"({value.get('dtype', '')} array of shape {tuple(value['shape'])}, too big to show)", 0
+        return _array_text(value), math.prod(value["shape"] or [1])
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        parts = [_value_text(v) for v in value]
+        return "[" + ",\n ".join(t for t, _ in parts) + "]", sum(n for _, n in parts)
+    return (value if isinstance(value, str) else json.dumps(value)), 1
+
+
+def example_view(example: Any) -> list[dict[str, Any]]:
+    """A failing input as named values, each printed as NumPy prints it, with its shape;
+    values of more than 12 numbers fold (``long``)."""
+    if not isinstance(example, dict):
+        return []
+    rows = []
+    for name, value in example.items():
+        shape = ""
+        if isinstance(value, dict) and isinstance(value.get("shape"), list):
+            dims = value["shape"]
+            shape = "(" + ", ".join(str(n) for n in dims) + ("," if len(dims) == 1 else "") + ")"
+        text, count = _value_text(value)
+        rows.append({"name": str(name), "shape": shape, "text": text, "long": count > 12})
+    return rows
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
+
+
+def sentences(text: str) -> list[str]:
+    return [x for x in _SENTENCE.split(" ".join(text.split())) if x]
+
+
+def _beyond(hint: str, shown: set[str]) -> str:
+    """The sentences of ``hint`` not already on the page ("" if none): a check that runs
+    another task's code adds a note to the same misconception's advice, and a localisation
+    adds where the error is."""
+    return " ".join(x for x in sentences(hint) if x not in shown)
+
+
+def zero_point_reason(test: dict, tests: list[dict], local: bool) -> str:
+    """Why a check is worth nothing: it is feedback, its task's points are in other tests."""
+    task = test.get("task")
+    paid = [t for t in tests if t.get("task") == task and _num(t.get("max_score")) > 0]
+    hidden = sum(not is_public(t) for t in paid)
+    if local or not paid:
+        where = f"the hidden tests of {task}, in the official grade"
+    elif hidden == len(paid):
+        where = f"the {hidden} hidden tests of {task}"
+    else:
+        where = f"the other {len(paid)} tests of {task}" + (f" ({hidden} of them hidden)" if hidden else "")
+    return f"Feedback only (0 points): the points for this are in {where}."
 
 
 def late_view(result: dict) -> dict[str, Any] | None:
@@ -325,6 +395,34 @@ def late_view(result: dict) -> dict[str, Any] | None:
     }
 
 
+def fix_views(fixes: list[Fix], views_by_id: dict[int, dict]) -> list[dict[str, Any]]:
+    """The "What to fix" entries: advice, task and points, covered tests, one input."""
+    out = []
+    said: dict[str, int] = {}  # sentence -> the entry that says it: each is said once
+    for n, fix in enumerate(fixes, start=1):
+        fresh = [x for x in sentences(fix.hint) if x not in said]
+        same_as = min((said[x] for x in sentences(fix.hint) if x in said), default=None) if not fresh else None
+        said.update({x: n for x in fresh})
+        example = fix.example_test()
+        members = [views_by_id[id(t)] for t in fix.tests if id(t) in views_by_id]
+        out.append({
+            "number": n,
+            "anchor": f"fix-{n}",
+            "ids": fix.ids,
+            "hint": " ".join(fresh),
+            "same_as": same_as,
+            "explained": fix.explained,
+            "tasks": fix.tasks,
+            "points": fix.points,
+            "tests": [{"name": v["name"], "anchor": v["anchor"]} for v in members],
+            "example_test": views_by_id[id(example)]["name"] if example is not None else "",
+            "example_checked": str(_dict(example.get("details")).get("checked") or "") if example is not None else "",
+            "example": example_view(example.get("example")) if example is not None else [],
+            "hidden_only": all(not v["public"] for v in members),
+        })
+    return out
+
+
 def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, Any]:
     """Everything the feedback template needs, already filtered for visibility.
 
@@ -334,6 +432,28 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
     """
     tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
     views = [test_view(t, i, hidden_plots=hidden_plots) for i, t in enumerate(tests)]
+    official = _dict(result.get("official_points"))
+    local = bool(official)
+
+    # What to fix first; every failure points at its entry, and each hint is shown once.
+    fixes = what_to_fix({"tests": tests})
+    views_by_id = {id(t): v for t, v in zip(tests, views)}
+    fix_list = fix_views(fixes, views_by_id)
+    shown = {x for f in fix_list for x in sentences(f["hint"])}
+    for fix, fv in zip(fixes, fix_list):
+        for t in fix.tests:
+            v = views_by_id[id(t)]
+            v["fix"] = {"number": fv["number"], "anchor": fv["anchor"]}
+            v["hint_extra"] = _beyond(v["hint"], shown)
+            v["show_hint"] = bool(v["hint_extra"])
+            shown.update(sentences(v["hint_extra"]))
+    for t, v in zip(tests, views):
+        v.setdefault("fix", None)
+        v.setdefault("show_hint", False)
+        v.setdefault("hint_extra", v["hint"])
+        v["failing"] = v["status"]["key"] != "passed"
+        v["zero_reason"] = (zero_point_reason(t, tests, local)
+                            if v["failing"] and _num(t.get("max_score")) == 0 else "")
 
     # Tasks in the order the result lists them; tasks only named by tests come after.
     declared = _dict(result.get("tasks"))
@@ -355,7 +475,12 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
             "max_score": max_score,
             "fraction": fraction(score, max_score),
             "tests": members,
+            "failures": [v for v in members if v["failing"]],
+            "passes": [v for v in members if not v["failing"]],
             "passed": sum(v["status"]["key"] == "passed" for v in members),
+            # a local check runs no test of this task: its points are all in the official grade
+            "official_only": (_num(official.get(task_id)) if local and not _num(max_score) and not members
+                              else None),
         })
 
     counts: dict[str, int] = {}
@@ -377,7 +502,10 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
             if counts.get(k, 0)
         ],
         "n_tests": len(views),
-        "load": load_view(_dict(result.get("load"))),
+        "fixes": fix_list,
+        "n_failing": sum(v["failing"] for v in views),
+        "local": local,
+        "load": load_view(_dict(result.get("load")), all_passed=bool(views) and not any(v["failing"] for v in views)),
         "footer": {
             "isolation": result.get("isolation"),
             "proctor_version": result.get("proctor_version") or proctor.__version__,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import SubmissionError
+from proctor.result import load_notes
 from proctor.lms.archive import Member
 from proctor.lms.entry import Candidate, StudentFiles
 
@@ -120,14 +121,12 @@ def _visibility(test: dict[str, Any], hidden_visibility: str) -> str:
     return wanted
 
 
-def _load_lines(load: dict[str, Any]) -> list[str]:
-    """What went wrong while loading the submission, one line each. The engine writes load
-    notes as ``{unit, where, type, message}`` (see :mod:`proctor.sandbox.child.loader`)."""
-    lines = [f"Your file could not be loaded: {load['problem']}"] if load.get("problem") else []
-    for error in load.get("errors") or []:
-        what = ": ".join(str(error[k]) for k in ("type", "message") if error.get(k))
-        lines.append(f"While loading your code ({error.get('where') or 'unknown place'}): {what or 'an error'}")
-    return lines
+def _load_lines(load: dict[str, Any] | None) -> list[str]:
+    """What went wrong while loading the submission, one line each (read through the one
+    load-note schema, :func:`proctor.result.load_notes`)."""
+    problem = (load or {}).get("problem")
+    lines = [f"Your file could not be loaded: {problem}"] if problem else []
+    return lines + [f"While loading your code, {n.text()}" for n in load_notes(load) if n.is_error]
 
 
 def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_published",
@@ -165,7 +164,7 @@ def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_publ
     if late.get("penalty_fraction"):
         before = "" if withheld else f" (score before penalty {float(late.get('raw_score', 0)):.2f})"
         summary.append(f"Late penalty {late['penalty_fraction'] * 100:.0f}% applied{before}.")
-    summary += _load_lines(result.get("load") or {})
+    summary += _load_lines(result.get("load"))
     note = (result.get("student") or {}).get("note")
     if note:
         summary.append(note)

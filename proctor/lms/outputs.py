@@ -25,6 +25,7 @@ from proctor.errors import ProctorError
 from proctor.lms import canvas, gradescope, moodle
 from proctor.atomic import atomic_open, write_json
 from proctor.lms.entry import KINDS, FileRecord, SubmissionEntry
+from proctor.result import load_block
 
 __all__ = ["EXPORTS", "annotate", "error_result", "write_class_outputs", "write_student"]
 
@@ -60,7 +61,7 @@ def error_result(assignment: Any, entry: SubmissionEntry, message: str) -> dict[
         "tasks": {task: {"score": 0.0, "max_score": float(points)}
                   for task, points in assignment.points.items()},
         "tests": [],
-        "load": {"problem": message, "errors": [{"cell": None, "error": message}]},
+        "load": load_block(message, [{"kind": "error", "where": "", "message": message}], [], 0),
         "error": message, "proctor_version": __version__, "duration_s": 0.0,
     }
 

@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.task("cached_attention"), pytest.mark.visibility("publ
 @pytest.mark.points(0)
 def test_decoding_matches_full_causal_attention(student: Any, check: Any, golden: Any,
                                                 new_mha: Any) -> None:
-    """Prefill 3 tokens, then decode 2 one at a time: the rows equal full causal multi-head
+    """Decoding a 3-token prompt and then 2 single tokens gives the rows of full causal attention.
+
+    Prefill 3 tokens, then decode 2 one at a time: the rows equal full causal multi-head
     attention over the 5 tokens (the contract's promise)."""
     case = golden("decode_small")
     inputs = case["inputs"]
@@ -39,6 +41,8 @@ def test_decoding_matches_full_causal_attention(student: Any, check: Any, golden
 
 
 def test_output_shape(student: Any, new_mha: Any, rng: Any) -> None:
+    """A prompt of 4 tokens and one decoded token come back with the shape of the tokens passed
+    in."""
     sc = scenario(rng, [(0, 4), (0, 1)], embed_dim=8, num_heads=2)
     _, _, outs = run_student(student, new_mha, sc)
     joined(sc, outs[0], 0)

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.task("causal_mask"), pytest.mark.visibility("public")]
 
 @pytest.mark.points(2)
 def test_small_mask(student: Any, check: Any, golden: Any) -> None:
+    """create_causal_mask gives the expected small mask."""
     case = golden("mask_small")
     n = case["inputs"]["seq_len"]
     check(student.create_causal_mask(n), case["expected"]["mask"], what=f"create_causal_mask({n})",

@@ -34,10 +34,12 @@ def check_small_case(student: Any, check: Any, case: dict[str, Any], label: str)
 
 @pytest.mark.points(2)
 def test_small_fixed_case(student: Any, check: Any, golden: Any) -> None:
+    """A small (1, 3, 2) example gives the expected output and weights."""
     check_small_case(student, check, golden("sdpa_small"), "on a small (1, 3, 2) example")
 
 
 def test_small_fixed_case_with_causal_mask(student: Any, check: Any, golden: Any) -> None:
+    """A small example with a causal mask gives the expected output and weights."""
     check_small_case(student, check, golden("sdpa_small_causal"),
                      "on a small example with a causal mask")
 

@@ -99,17 +99,19 @@ for t in all_pass():
                  hint="A name the tests need is missing; see the notebook load errors above.", efficiency=None)
     b.append(t)
 b[0].update(status="failed", score=0.0, message="mask has the wrong values", hint=MASK_HINT)
-# the shape proctor.runner writes for load problems
+# the shape proctor.runner writes for load problems: proctor.result.LoadNote dicts, cells
+# named by their execution count as Jupyter shows it
 bob_load = {
     "problem": None,
     "errors": [
-        {"unit": 7, "where": "cell 7", "type": "NameError", "builtin": "NameError",
-         "message": "name 'np' is not defined", "line": 2,
+        {"kind": "error", "where": "cell [7]", "message": "name 'np' is not defined", "type": "NameError",
+         "unit": 7, "line": 2,
          "traceback": '  File "cell 7", line 2, in <module>\nNameError: name \'np\' is not defined\n'},
-        {"unit": 12, "where": "cell 12", "type": "SyntaxError", "builtin": "SyntaxError",
-         "message": "invalid syntax", "line": 4, "traceback": ""},
+        {"kind": "error", "where": "cell [12]", "message": "invalid syntax", "type": "SyntaxError",
+         "unit": 12, "line": 4, "traceback": ""},
     ],
-    "notes": ["cell 15 is an nbgrader test cell and was not run"],
+    "notes": [{"kind": "note", "where": "", "message": "cell [15] is an nbgrader test cell: the graders' "
+               "own tests run instead", "type": "", "unit": None, "line": None, "traceback": ""}],
     "restarts": 1,
 }
 bob = result("bob.ipynb", b, load=bob_load, iso="unshare", dur=5.9)

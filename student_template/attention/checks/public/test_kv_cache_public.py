@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.task("kv_cache"), pytest.mark.visibility("public")]
 
 
 def test_preallocated_and_empty(student: Any) -> None:
+    """A new KVCache has its arrays allocated at full size and holds nothing yet."""
     cache = student.KVCache(2, 8, 3, 4)
     for name in ("cached_keys", "cached_values"):
         arr = to_float(getattr(cache, name))

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.task("multi_head"), pytest.mark.visibility("public")]
 
 
 def test_attributes(student: Any) -> None:
+    """MultiHeadAttention(8, 2) has the contract's sizes and four (8, 8) weight arrays."""
     mha = student.MultiHeadAttention(8, 2)
     assert (mha.embed_dim, mha.num_heads, mha.head_dim) == (8, 2, 4), (
         "MultiHeadAttention(8, 2) should have embed_dim=8, num_heads=2, head_dim=4; got "
@@ -37,6 +38,8 @@ def test_attributes(student: Any) -> None:
 @pytest.mark.parametrize("embed_dim, num_heads", [(10, 3), (6, 4)])
 def test_indivisible_embed_dim_raises(student: Any, check: Any, embed_dim: int,
                                       num_heads: int) -> None:
+    """MultiHeadAttention({embed_dim}, {num_heads}) raises ValueError, since {embed_dim} does
+    not split into {num_heads} heads."""
     check.raises(ValueError, lambda: student.MultiHeadAttention(embed_dim, num_heads),
                  what=f"MultiHeadAttention({embed_dim}, {num_heads})",
                  hint="embed_dim must split evenly into num_heads heads: raise ValueError "
@@ -45,6 +48,7 @@ def test_indivisible_embed_dim_raises(student: Any, check: Any, embed_dim: int,
 
 @pytest.mark.points(0)
 def test_small_fixed_case(student: Any, check: Any, golden: Any, new_mha: Any) -> None:
+    """A small 2-head self-attention with a causal mask gives the expected output."""
     case = golden("mha_small")
     x, weights, heads, mask = (case["inputs"][k] for k in ("x", "weights", "num_heads", "mask"))
     mha = new_mha(x.shape[-1], heads, weights)

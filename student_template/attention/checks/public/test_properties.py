@@ -219,7 +219,9 @@ def _mha(student: Any, setup: dict[str, Any],
 @example(n=3)
 @given(n=st.integers(1, 8))
 def test_causal_mask_grows_by_a_row_and_a_column(student, tol, n):
-    """create_causal_mask(n + 1) is create_causal_mask(n) plus a last query that may attend
+    """create_causal_mask(n + 1) extends create_causal_mask(n) by one row and one column, as a causal mask must.
+
+    create_causal_mask(n + 1) is create_causal_mask(n) plus a last query that may attend
     to every key and a last key that no earlier query may attend to; its top-left entry is
     allowed. Together, for every n, these say exactly "query i may attend to key j iff
     j <= i", checked on the student's own masks."""
@@ -390,7 +392,9 @@ def test_identical_keys_give_the_mean_of_values(student, tol, case):
 @example(setup=Case(num_heads=1, embed_dim=1, x=np.array([[[1.0], [-1.0]]])))
 @given(setup=one_head())
 def test_one_head_is_single_head_attention(student, tol, setup):
-    """With num_heads=1 and diagonal weights diag(d), MHA is ScaledDotProductAttention on
+    """With one head and diagonal weights, MultiHeadAttention is ScaledDotProductAttention on the scaled inputs.
+
+    With num_heads=1 and diagonal weights diag(d), MHA is ScaledDotProductAttention on
     the scaled inputs, output scaled by d_o (x @ diag(d) is x * d: no projection here)."""
     x, d = setup["x"], diagonals(setup["embed_dim"])
     weights = {name: np.diag(v) for name, v in d.items()}
