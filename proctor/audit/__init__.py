@@ -87,10 +87,9 @@ def _audit(assignment: Any, settings: Any, workdir: Path, workers: int, isolatio
     graded = first.graded
     called = judge.calls({j.meta["part"]: graded[j.label] for j in probe_jobs}, graded["solution"])
 
-    serial_tests = {nid for nid, (task, _) in suite.tests.items() if task in settings.serial_tasks}
     declared_source = settings.degenerates.read_text() if settings.degenerates else ""
     degenerate_jobs = [Job(d.name, "degenerate", _write(workdir, "degenerates", d.name, d.text),
-                           serial=bool(serial_tests & set(called[d.part])),
+                           serial=bool(suite.serial_tests & set(called[d.part])),
                            meta={"part": d.part, "task": d.task, "kind": d.kind,
                                  "effects": "kept" if d.keep_effects else "dropped"})
                        for d in degenerates(solution_text, settings.parts, effect_only=list(settings.effect_only),

@@ -63,6 +63,7 @@ class Suite:
     task_weights: dict[str, float]
     parallel: Path | None
     serial: Path | None
+    serial_tests: frozenset[str] = frozenset()  # graded in the serial half
 
 
 def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path) -> Suite:
@@ -74,10 +75,11 @@ def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path) -> Su
         files_of.setdefault(nid.split("::")[0], set()).add(task)
     serial_tasks = set(serial_tasks)
     serial_files = {f for f, tasks in files_of.items() if tasks & serial_tasks}
+    serial_tests = frozenset(nid for nid in tests if nid.split("::")[0] in serial_files)
     if not serial_files:
         return Suite(tests, dict(plugin.task_weights), graders, None)
     if serial_files == set(files_of):
-        return Suite(tests, dict(plugin.task_weights), None, graders)
+        return Suite(tests, dict(plugin.task_weights), None, graders, serial_tests)
     ignore = shutil.ignore_patterns("__pycache__")
     halves = {}
     for half, drop in (("parallel", serial_files), ("serial", set(files_of) - serial_files)):
@@ -86,7 +88,7 @@ def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path) -> Su
         for name in drop:
             (root / name).unlink()
         halves[half] = root
-    return Suite(tests, dict(plugin.task_weights), halves["parallel"], halves["serial"])
+    return Suite(tests, dict(plugin.task_weights), halves["parallel"], halves["serial"], serial_tests)
 
 
 # ---------------------------------------------------------------------------- one half
