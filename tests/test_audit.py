@@ -203,9 +203,22 @@ def test_audit_table_errors_name_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_course(course / "course.toml", check_tasks=False)
     message = str(err.value)
-    assert "assignments.minimath.audit.solution: submissions/missing.py does not exist" in message
+    assert "assignments.minimath.audit.solution" not in message  # checked by the audit: see below
     assert "assignments.minimath.audit.declared.halve" in message
     assert "assignments.minimath.audit.thresholds.kill_rate: expected a fraction from 0 to 1" in message
+
+
+def test_missing_audit_content_is_one_line_from_the_audit(tmp_path: Path) -> None:
+    """course.toml loads without the audit content (a Gradescope export ships none of it);
+    the audit itself names the key."""
+    from proctor.cli import main
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course)
+    (course / "course.toml").write_text((course / "course.toml").read_text()
+                                        + MINI_AUDIT.replace('mutants = "mutants"', 'mutants = "gone"'))
+    (course / "mutants").mkdir()
+    assert main(["--course", str(course), "audit", "minimath", "-q"]) == 2
 
 
 # ---------------------------------------------------------------------------- a whole audit
@@ -265,3 +278,45 @@ def test_whole_audit_of_the_test_course(mini_audit: tuple[int, dict[str, Any], P
     assert not checks["degenerate points"]
     assert report["timing"]["serial_s"] > 0 and report["timing"]["parallel_s"] > 0
     assert (out / "audit.html").read_text().count("scale_adds") >= 1
+
+
+# ---------------------------------------------------------------------------- never shipped
+def _audit_content(assignment: Any) -> list[Path]:
+    settings = assignment.audit
+    files = [settings.degenerates, load_corpus(settings.mutants).base]
+    for corpus in (settings.mutants, settings.alternatives):
+        files += [p for p in Path(corpus).rglob("*.py")]
+    return [Path(f) for f in files]
+
+
+def test_release_and_gradescope_export_hold_nothing_of_the_audit_content(attention: Any, tmp_path: Path) -> None:
+    """The mutants' base is a complete solution: neither the student release nor the
+    Gradescope autograder (whose course/ a student's code never sees, but a leak there is
+    one chmod away) may hold any file of the mutant corpus, the alternatives or the
+    declared degenerates, by name or by content."""
+    import zipfile
+
+    from proctor.gradescope_export import export_gradescope
+    from proctor.release import release_assignment
+
+    content = _audit_content(attention)
+    signatures = {f.read_bytes() for f in content}
+    first_lines = [f.read_text().strip().splitlines()[0] for f in content]
+    shipped: dict[str, bytes] = {}
+    for path in release_assignment(attention, tmp_path / "release"):
+        shipped[f"release/{path.name}"] = path.read_bytes()
+    for path in (tmp_path / "release").rglob("*"):
+        if path.is_file():
+            shipped[f"release/{path.relative_to(tmp_path / 'release')}"] = path.read_bytes()
+    with zipfile.ZipFile(export_gradescope(attention, tmp_path / "export")) as archive:
+        for name in archive.namelist():
+            if not name.startswith("proctor_src/"):  # the engine's own source
+                shipped[f"zip/{name}"] = archive.read(name)
+    assert len(shipped) > 10
+    for name, data in shipped.items():
+        parts = set(Path(name).parts)
+        assert not parts & {"mutants", "alternatives", "corpus.py", "degenerates.py", "_base.py"}, name
+        assert data not in signatures, name
+        text = data.decode("utf-8", "replace")
+        for line in first_lines:
+            assert line not in text, (name, line)

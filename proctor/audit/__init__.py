@@ -55,6 +55,10 @@ def run_audit(assignment: Any, *, workers: int = 2, isolation: str | None = None
     if settings is None:
         raise ProctorError(f"assignment {assignment.id!r} has no [assignments.{assignment.id}.audit] table "
                            "in course.toml; see the header of course.toml for its keys")
+    for key in ("solution", "mutants", "alternatives", "degenerates"):
+        path = getattr(settings, key)
+        if path is not None and not Path(path).exists():
+            raise ProctorError(f"assignments.{assignment.id}.audit.{key}: {path} does not exist")
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="proctor-audit-"))
     try:
