@@ -182,7 +182,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from proctor.audit.report import text_table, write_outputs
 
     assignment = _assignment(args)
-    progress = None if args.quiet else (lambda line: print(f"\r\033[K{line[:100]}", end="", file=sys.stderr, flush=True))
+    live = not args.quiet and sys.stderr.isatty()  # one rewritten line on a terminal only
+    progress = (lambda line: print(f"\r\033[K{line[:100]}", end="", file=sys.stderr, flush=True)) if live else None
     report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
                        keep=Path(args.keep) if args.keep else None, progress=progress)
     if progress is not None:

@@ -277,6 +277,17 @@ def test_whole_audit_of_the_test_course(mini_audit: tuple[int, dict[str, Any], P
     assert [p["test"] for p in zeros["paid"]] == ["test_minimath.py::test_scale_zero"]
     assert not checks["degenerate points"]
     assert report["timing"]["serial_s"] > 0 and report["timing"]["parallel_s"] > 0
+    # the two halves, merged, score exactly as one grading of the whole suite does
+    from proctor.runner import grade_submission
+
+    course = out.parent
+    assignment = load_course(course / "course.toml").assignment("minimath")
+    mutant = course / "scale_adds.py"
+    mutant.write_text((course / "submissions" / "correct.py").read_text().replace("np.multiply(x, k)", "np.add(x, k)"))
+    whole = grade_submission(assignment, mutant).to_dict()
+    lost = {task: round(t["max_score"] - t["score"], 4) for task, t in whole["tasks"].items()
+            if t["max_score"] > t["score"]}
+    assert mutants["scale_adds"]["lost"] == lost
     assert (out / "audit.html").read_text().count("scale_adds") >= 1
 
 
