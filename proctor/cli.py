@@ -182,6 +182,25 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- audit
+def cmd_audit(args: argparse.Namespace) -> int:
+    from proctor.audit import run_audit
+    from proctor.audit.report import text_table, write_outputs
+
+    assignment = _assignment(args)
+    live = not args.quiet and sys.stderr.isatty()  # one rewritten line on a terminal only
+    progress = (lambda line: print(f"\r\033[K{line[:100]}", end="", file=sys.stderr, flush=True)) if live else None
+    report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
+                       keep=Path(args.keep) if args.keep else None, progress=progress)
+    if progress is not None:
+        print(file=sys.stderr)
+    print(text_table(report))
+    out = Path(args.out) if args.out else Path("audit") / assignment.id
+    json_path, html_path = write_outputs(report, out)
+    print(f"audit: {html_path} and {json_path.name}")
+    return EXIT_OK if report["ok"] else EXIT_CHECK_FAILED
+
+
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proctor", description="Grade ML-systems assignments in a sandbox, "
@@ -209,6 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "check the solution gets full marks and the released stub gets zero")
     p.add_argument("assignment")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
+
+    p = add("audit", cmd_audit, "judge the suite: reference, stub, correct alternatives, mutants and "
+            "degenerate parts, against the thresholds in course.toml")
+    p.add_argument("assignment")
+    p.add_argument("--out", help="where to write audit.json and audit.html (default: audit/ASSIGNMENT)")
+    p.add_argument("--workers", type=int, help="grading processes (default: all cores)")
+    p.add_argument("--keep", help="also write every generated submission (mutants, degenerates...) here")
+    p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
     p = add("check", cmd_check, "run the public checks on your own work (students)")
     p.add_argument("submission", metavar="SUBMISSION", help="your attention.ipynb or .py, saved")

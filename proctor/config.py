@@ -27,6 +27,7 @@ from proctor.errors import ConfigError, ProctorError
 
 __all__ = [
     "Assignment",
+    "AuditSettings",
     "Course",
     "LatePolicy",
     "Limits",
@@ -80,6 +81,35 @@ class LatePolicy:
 
 
 @dataclass(frozen=True)
+class AuditThresholds:
+    """What ``proctor audit`` requires; below any of them it exits non-zero."""
+
+    reference_full: bool = True
+    stub_zero: bool = True
+    degenerate_points: float = 0.0  # the most any degenerate part may earn, per task
+    kill_rate: float = 1.0  # share of mutants that lose points in their own task
+    hint_rate: float = 0.95  # share of mutants whose hint has the declared words
+    collateral: float = 0.0  # points mutants lose outside their own and shared tasks
+    alternatives_full: bool = True
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """``[assignments.<id>.audit]``: what the suite is judged against (course content)."""
+
+    solution: Path
+    parts: dict[str, list[str]] = field(hash=False)
+    mutants: Path | None = None
+    alternatives: Path | None = None
+    degenerates: Path | None = None
+    declared: dict[str, str] = field(default_factory=dict, hash=False)
+    effect_only: tuple[str, ...] = ()
+    serial_tasks: tuple[str, ...] = ()
+    judged_tasks: tuple[str, ...] = ()
+    thresholds: AuditThresholds = AuditThresholds()
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One assignment of the course; every path is absolute, resolved against the root."""
 
@@ -100,6 +130,7 @@ class Assignment:
     # task id -> grade_id of the notebook's autograded cell that carries its points in
     # nbgrader's gradebook (several tasks may share one cell); empty when not declared
     grade_ids: dict[str, str] = field(default_factory=dict, hash=False)
+    audit: AuditSettings | None = field(default=None, hash=False)
 
     @property
     def max_score(self) -> float:
@@ -299,7 +330,7 @@ def _text(p: _Problems, table: Mapping[str, Any], name: str, prefix: str,
 
 _COURSE_KEYS = ("name", "term")
 _ASSIGNMENT_KEYS = ("title", "notebook", "reference", "graders", "release", "due", "seed",
-                    "late", "points", "tolerance", "limits", "grade_ids")
+                    "late", "points", "tolerance", "limits", "grade_ids", "audit")
 _LATE_KEYS = ("penalty_per_day", "cap", "grace_minutes")
 _TOLERANCE_KEYS = ("rtol", "atol")
 _LIMITS_KEYS = ("call_timeout_s", "submission_timeout_s", "memory_mb")
@@ -360,12 +391,13 @@ def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignm
     rtol, atol = _tolerance(p, table, prefix)
     limits = _limits(p, table, prefix)
     grade_ids = _grade_ids(p, table, prefix, notebook, points, root)
+    audit = _audit(p, table, prefix, root)
     if len(p.items) > before:
         return None
     return Assignment(
         id=aid, title=title, notebook=notebook, reference=reference, graders=graders,
         release_dir=release, due=due, late=late, points=points, rtol=rtol, atol=atol,
-        limits=limits, seed=seed, course_root=root, grade_ids=grade_ids,
+        limits=limits, seed=seed, course_root=root, grade_ids=grade_ids, audit=audit,
     )  # type: ignore[arg-type]  # all not-None when no new problems were added
 
 
@@ -615,6 +647,94 @@ def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> Limits | Non
               "call_timeout_s <= submission_timeout_s")
         return None
     return Limits(call_timeout_s=call, submission_timeout_s=whole, memory_mb=int(memory))
+
+
+# --------------------------------------------------------------------------- audit
+
+_AUDIT_KEYS = ("solution", "mutants", "alternatives", "degenerates", "parts", "declared",
+               "effect_only", "serial_tasks", "judged_tasks", "thresholds")
+_THRESHOLD_FLAGS = ("reference_full", "stub_zero", "alternatives_full")
+_THRESHOLD_FRACTIONS = ("kill_rate", "hint_rate")
+_THRESHOLD_POINTS = ("degenerate_points", "collateral")
+_PART = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)?$")
+
+
+def _audit_file(p: _Problems, raw: Mapping[str, Any], name: str, key: str, root: Path,
+                expected: str) -> Path | None:
+    """A path of audit content. Its existence is checked by ``proctor audit`` itself: the
+    course is also loaded where that content is deliberately absent (a Gradescope export)."""
+    if name not in raw:
+        return None
+    return _path(p, raw, name, key, root, expected)
+
+
+def _names(p: _Problems, raw: Mapping[str, Any], name: str, key: str, pattern: re.Pattern[str],
+           expected: str) -> tuple[str, ...]:
+    value = _get(p, raw, name, key, expected, lambda v: isinstance(v, list) and all(
+        isinstance(x, str) and pattern.match(x) for x in v), [])
+    return tuple(value or ())
+
+
+def _audit(p: _Problems, table: Mapping[str, Any], prefix: str, root: Path) -> AuditSettings | None:
+    """The optional audit table; paths must exist, parts are "name" or "Class.method"."""
+    key = _join(prefix, "audit")
+    raw = _table(p, table, "audit", prefix, f"[{key}] describing what `proctor audit` uses", False)
+    if raw is None:
+        return None
+    _check_keys(p, raw, key, _AUDIT_KEYS)
+    solution = _audit_file(p, raw, "solution", key, root, "a correct .py submission (course content)")
+    if "solution" not in raw:
+        p.add(_join(key, "solution"), "required key is missing; expected a correct .py submission")
+    corpus = "a corpus file (or its directory) of patches of a base submission"
+    mutants = _audit_file(p, raw, "mutants", key, root, corpus)
+    alternatives = _audit_file(p, raw, "alternatives", key, root, corpus)
+    degenerates = _audit_file(p, raw, "degenerates", key, root, "a .py of declared degenerate functions")
+    parts_expected = 'a table task = ["function", "Class.method", ...]'
+    parts_raw = _table(p, raw, "parts", key, parts_expected, True) or {}
+    parts = {task: list(_names(p, parts_raw, task, _join(key, "parts"), _PART, parts_expected))
+             for task in parts_raw}
+    known = {part for names in parts.values() for part in names}
+    declared_raw = _table(p, raw, "declared", key, 'a table function = "Class.method"', False) or {}
+    declared = {}
+    for fn, part in declared_raw.items():
+        if part not in known:
+            p.add(_join(_join(key, "declared"), fn), f"{_show(part)} is not one of the parts: {sorted(known)}")
+        else:
+            declared[fn] = part
+    if declared and degenerates is None:
+        p.add(_join(key, "declared"), "declared degenerates need the `degenerates` file that defines them")
+    task_names = "a list of task ids"
+    thresholds = _audit_thresholds(p, raw, key)
+    settings = dict(
+        effect_only=_names(p, raw, "effect_only", key, _PART, "a list of parts that return nothing"),
+        serial_tasks=_names(p, raw, "serial_tasks", key, _TASK_ID, task_names),
+        judged_tasks=_names(p, raw, "judged_tasks", key, _TASK_ID, task_names))
+    if solution is None or thresholds is None:
+        return None
+    return AuditSettings(solution=solution, parts=parts, mutants=mutants, alternatives=alternatives,
+                         degenerates=degenerates, declared=declared, thresholds=thresholds, **settings)
+
+
+def _audit_thresholds(p: _Problems, raw: Mapping[str, Any], prefix: str) -> AuditThresholds | None:
+    key = _join(prefix, "thresholds")
+    table = _table(p, raw, "thresholds", prefix, f"[{key}]", False)
+    if table is None:
+        return None if "thresholds" in raw else AuditThresholds()
+    _check_keys(p, table, key, (*_THRESHOLD_FLAGS, *_THRESHOLD_FRACTIONS, *_THRESHOLD_POINTS))
+    default = AuditThresholds()
+    values: dict[str, Any] = {}
+    for name in _THRESHOLD_FLAGS:
+        values[name] = _get(p, table, name, key, "true or false", lambda v: isinstance(v, bool),
+                            getattr(default, name))
+    for name in _THRESHOLD_FRACTIONS:
+        values[name] = _number(p, table, name, key, "a fraction from 0 to 1", lambda v: 0 <= v <= 1,
+                               getattr(default, name))
+    for name in _THRESHOLD_POINTS:
+        values[name] = _number(p, table, name, key, "a number of points >= 0", lambda v: v >= 0,
+                               getattr(default, name))
+    if any(v is None for v in values.values()):
+        return None
+    return AuditThresholds(**values)
 
 
 # --------------------------------------------------------------------------- grader tasks

@@ -1,7 +1,7 @@
 """The feedback page of every single-bug mutant says each hint once, where it can be seen.
 
-Every mutant of the corpus (``MUTANTS``: ``_base.py`` plus one patch each, built by its
-``build_mutants.py``) is graded by the attention assignment's correctness suites and its
+Every mutant of the corpus (``MUTANTS``: ``_base.py`` plus one patch each, listed in its
+``corpus.py``) is graded by the attention assignment's correctness suites and its
 page parsed: each misconception's advice ("What to fix") appears exactly once outside
 collapsed ``<details>``, no failing test's hint appears more than once there, the mutant's
 expected keyword is among the advice, and every failure's title is visible. A correct
@@ -22,28 +22,21 @@ from typing import Any
 import pytest
 
 from proctor.config import load_course
+from proctor.audit.corpus import load_corpus, write_all
 from proctor.feedback import render_feedback
 from proctor.feedback.selfcontained import Element, parse_html
 from proctor.runner import grade_submission
 from proctor.sandbox.client import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
-MUTANTS = ROOT / "tests" / "mutants"
-"""The corpus: ``_base.py``, ``build_mutants.py`` (one constant, should the corpus move)."""
-HEADER = re.compile(r"^# expect: task=(?P<tasks>[\w,]+) hint~=(?P<keyword>.+)$", re.M)
+MUTANTS = ROOT / "mutants" / "attention"
+"""The course's corpus: ``_base.py`` plus the patches of ``corpus.py``."""
 
 pytestmark = pytest.mark.slow
 
 
-def _builder() -> Any:
-    spec = importlib.util.spec_from_file_location("build_mutants", MUTANTS / "build_mutants.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _builder()
+CORPUS = load_corpus(MUTANTS)
+ENTRIES = {entry.name: entry for entry in CORPUS.entries}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +59,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return builder.write_all(tmp_path_factory.mktemp("mutants"))
+    return write_all(CORPUS, tmp_path_factory.mktemp("mutants"))
 
 
 def visible_text(e: Element | str) -> str:
@@ -94,11 +87,11 @@ def test_correct_submissions_have_nothing_to_fix_and_no_problems(assignment: Any
         assert section(root, "fixes") is None, path.name
 
 
-@pytest.mark.parametrize("name", sorted(builder.MUTANTS))
+@pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_each_hint_once_where_it_can_be_seen(assignment: Any, sandbox: Sandbox,
                                               mutants: dict[str, Path], name: str) -> None:
     path = mutants[name]
-    keyword = HEADER.search(path.read_text())["keyword"].strip()
+    keyword = ENTRIES[name].hint or ""
     result = grade_submission(assignment, path, sandbox=sandbox).to_dict()
     root = parse_html(render_feedback(result))
     seen = norm(visible_text(root))

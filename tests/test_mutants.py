@@ -1,7 +1,7 @@
 """Every single-bug mutant loses points in its own task only, with a hint that names the bug.
 
-The mutants (``_base.py`` plus one patch each, from ``tests/mutants/build_mutants.py``,
-built into a temporary directory) are graded with the five correctness suites of the attention assignment, copied into a
+The mutants (the course's corpus, ``mutants/attention/``: ``_base.py`` plus one patch
+each, built by ``proctor.audit.corpus`` into a temporary directory) are graded with the five correctness suites of the attention assignment, copied into a
 temporary graders directory: the efficiency suite measures cost, not values, and its
 budget would dominate this test's run time ("efficiency aside" in the header contract).
 No double jeopardy is checked test by test: a bug in SDPA may not fail a multi_head test
@@ -11,7 +11,6 @@ worth points (0-point public checks that run another task's code are feedback, a
 from __future__ import annotations
 
 import dataclasses
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,45 +18,32 @@ from typing import Any
 
 import pytest
 
+from proctor.audit.corpus import Entry, load_corpus, write_all
 from proctor.config import load_course
 from proctor.runner import grade_submission
 from proctor.sandbox.client import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
-MUTANTS = ROOT / "tests" / "mutants"
 SUITES = ("test_causal_mask.py", "test_scaled_dot_product.py", "test_multi_head.py",
           "test_kv_cache.py", "test_cached_attention.py", "conftest.py", "_inputs.py",
           "_decoding.py", "composition.py",  # composition.py: hidden helpers of the hidden tests
           "golden_cases.py", "public")  # public/ tests take golden cases computed from golden_cases.py
 TASKS = ("causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_attention")
-HEADER = re.compile(r"^# expect: task=(?P<tasks>[\w,]+) hint~=(?P<keyword>.+)$", re.M)
+CORPUS = load_corpus(ROOT / "mutants" / "attention")
+ENTRIES = {e.name: e for e in CORPUS.entries}
 
 pytestmark = pytest.mark.slow
 
 
-def _load_builder() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_mutants", MUTANTS / "build_mutants.py")
-    builder = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(builder)
-    return builder
-
-
-builder = _load_builder()
-
-
 @pytest.fixture(scope="module")
 def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every mutant, written once for this module (a patch that no longer applies raises)."""
-    return builder.write_all(tmp_path_factory.mktemp("mutants"))
+    """Every mutant, written once for this module."""
+    return write_all(CORPUS, tmp_path_factory.mktemp("mutants"))
 
 
-def expectation(path: Path) -> tuple[set[str], str]:
-    match = HEADER.search(path.read_text())
-    assert match, f"{path.name} lacks a '# expect: task=... hint~=...' header"
-    return set(match["tasks"].split(",")), match["keyword"].strip()
+def expectation(entry: Entry) -> tuple[set[str], str]:
+    assert entry.task and entry.hint, f"{entry.name} declares no task or hint words"
+    return {entry.task, *entry.shared}, entry.hint
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +80,16 @@ def failing(result: dict[str, Any], task: str, *, costly: bool = True) -> list[d
 
 
 def test_base_gets_full_marks(assignment: Any, sandbox: Sandbox) -> None:
-    result = grade(assignment, sandbox, MUTANTS / "_base.py")
+    result = grade(assignment, sandbox, CORPUS.base)
     for task in TASKS:
         assert not failing(result, task, costly=False), (task, failing(result, task, costly=False))
 
 
-@pytest.mark.parametrize("name", sorted(builder.MUTANTS))
+@pytest.mark.parametrize("name", sorted(ENTRIES))
 def test_mutant_is_caught_in_its_task_only(assignment: Any, sandbox: Sandbox,
                                            mutants: dict[str, Path], name: str) -> None:
     path = mutants[name]
-    tasks, keyword = expectation(path)
+    tasks, keyword = expectation(ENTRIES[name])
     result = grade(assignment, sandbox, path)
     for task in TASKS:
         lost = failing(result, task)

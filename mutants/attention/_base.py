@@ -1,6 +1,6 @@
 # A correct submission in a plain notebook style (helpers shared between tasks, as students
 # write them). Every mutant in this directory is this file with one realistic bug patched in
-# by build_mutants.py. It is graded too: it must get full marks on every suite here.
+# by corpus.py. `proctor audit` grades it too: it must get full marks on every suite.
 import numpy as np
 
 

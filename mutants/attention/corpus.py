@@ -1,21 +1,22 @@
-"""One mutant per realistic bug: ``_base.py`` with a single patch applied.
+"""The attention assignment's mutant corpus: one realistic bug per entry.
 
-``tests/test_mutants.py`` builds them into a temporary directory and grades them; nothing
-is committed but the base and the patches. To read them, ``python
-tests/mutants/build_mutants.py DIR`` writes them into DIR. Each mutant starts with
-``# expect: task=<ids> hint~=<keyword>``: grading it must cost points in exactly those tasks
-(comma-separated; two only where the bug sits in a helper both tasks' code calls), and some
-failing test of those tasks must have a hint containing the keyword (case-insensitive).
+Course content for ``proctor audit attention`` (declared in course.toml as
+``[assignments.attention.audit] mutants``), never released: its base, ``_base.py``, is a
+complete solution. Each mutant is ``_base.py`` with its patches applied (each ``old`` must
+occur exactly once), built by ``proctor.audit.corpus`` at audit time; ``proctor audit
+attention --keep DIR`` writes them out to read.
+
+``MUTANTS``: name -> (tasks, hint words, what the bug is, [(old, new), ...]). ``tasks`` is
+the mutant's own task, then (comma-separated) any task it may also lose because the bug
+sits in a helper both tasks' code calls. Grading it must cost points in its own task, in
+no task outside ``tasks``, and some failing test of those tasks must have a hint
+containing the hint words (case-insensitive).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+BASE = "_base.py"
 
-HERE = Path(__file__).parent
-BASE = HERE / "_base.py"
-
-# name: (tasks, hint keyword, what the bug is, [(old, new), ...])
 MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     # ------------------------------------------------------------------ causal mask
     "mask_upper": ("causal_mask", "np.tril, not np.triu", "upper triangle",
@@ -185,39 +186,3 @@ MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
                            [("return (mha._merge_heads(out[None]) @ mha.w_o)[0]",
                              "return mha._merge_heads(out[None])[0]")]),
 }
-
-
-def header(tasks: str, keyword: str, what: str) -> str:
-    return f"# expect: task={tasks} hint~={keyword}\n# bug: {what}\n"
-
-
-def build(name: str) -> str:
-    """The text of mutant ``name``: header + base with its patches (each must apply once)."""
-    tasks, keyword, what, patches = MUTANTS[name]
-    text = BASE.read_text()
-    text = text[text.index("import numpy"):]  # drop the base's own comment
-    for old, new in patches:
-        count = text.count(old)
-        if count != 1:
-            raise ValueError(f"{name}: patch target found {count} times: {old!r}")
-        text = text.replace(old, new)
-    return header(tasks, keyword, what) + text
-
-
-def write_all(directory: Path) -> dict[str, Path]:
-    """Write every mutant as ``directory/<name>.py``; returns name -> path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name in MUTANTS:
-        paths[name] = directory / f"{name}.py"
-        paths[name].write_text(build(name))
-    return paths
-
-
-if __name__ == "__main__":
-    import sys
-
-    if len(sys.argv) != 2:
-        sys.exit("usage: python tests/mutants/build_mutants.py DIR")
-    for path in write_all(Path(sys.argv[1])).values():
-        print(path)
