@@ -12,7 +12,6 @@ and no problems section. The efficiency suite is left out: it measures cost, not
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
 import shutil
 from collections.abc import Iterator
