@@ -112,11 +112,8 @@ def test_several_slots(student: Any, reference: Any, check: Any, new_mha: Any,
                        rng: Any) -> None:
     """Two sequences decoded in slots 2 and 0, interleaved; slot 1 stays empty."""
     sc = scenario(rng, [(2, 3), (0, 2), (2, 1), (0, 1), (0, 1), (2, 2)], max_batch=3)
-    _, cache = check_scenario(student, reference, check, new_mha, sc)
-    check(to_float(cache.cache_lengths), [4, 0, 6],
-          what="kv_cache.cache_lengths after decoding 4 tokens in slot 0 and 6 in slot 2",
-          alternatives=[(lambda: own_cache_state(student, sc)["cache_lengths"],
-                         CACHE_IS_THE_FAULT)])
+    check_scenario(student, reference, check, new_mha, sc)  # the rows only: the cache's
+    # attributes are kv_cache's to judge (a wrong slot shows in the rows anyway)
 
 
 @pytest.mark.points(2)
@@ -128,17 +125,34 @@ def test_continue_after_direct_update(student: Any, reference: Any, check: Any,
     check_scenario(student, reference, check, new_mha, sc)
 
 
+@pytest.mark.points(2)
+def test_large_scores_do_not_overflow(student: Any, reference: Any, check: Any, new_mha: Any,
+                                      rng: Any) -> None:
+    """Tokens 20x larger than usual, so the scores reach the hundreds: the softmax of a
+    decoding step must not overflow either."""
+    sc = scenario(rng, [(0, 3), (0, 1), (0, 2), (0, 1)])
+    sc.xs = {slot: 20.0 * x for slot, x in sc.xs.items()}
+    check_scenario(student, reference, check, new_mha, sc)
+
+
 def test_default_slot_is_zero(student: Any, reference: Any, check: Any, new_mha: Any,
                               rng: Any) -> None:
     sc = scenario(rng, [(0, 2), (0, 1)], pass_slot=False)
     check_scenario(student, reference, check, new_mha, sc)
 
 
+@pytest.mark.requires("test_prefill_then_single_tokens")
 def test_cache_grows_by_the_new_tokens(student: Any, check: Any, new_mha: Any,
-                                       rng: Any) -> None:
+                                       rng: Any, record: Any) -> None:
     """Decoding appends the new keys and values to the cache through kv_cache.update."""
     sc = scenario(rng, [(0, 3), (0, 1), (0, 2)], max_len=8)
     _, cache, _ = run_student(student, new_mha, sc)
+    try:
+        own_cache_state(student, sc)
+    except Exception:  # noqa: BLE001 - the student's KVCache cannot be updated or read back
+        # directly: what decoding left in it cannot be judged here; kv_cache's tests count it
+        record.hint = CACHE_IS_THE_FAULT
+        return
     own: dict[str, np.ndarray] = {}
 
     def own_state(name: str) -> Callable[[], np.ndarray]:
@@ -160,6 +174,7 @@ def test_cache_grows_by_the_new_tokens(student: Any, check: Any, new_mha: Any,
                              CACHE_IS_THE_FAULT)])
 
 
+@pytest.mark.requires("test_prefill_then_single_tokens")
 def test_weights_unchanged(student: Any, check: Any, new_mha: Any, rng: Any) -> None:
     sc = scenario(rng, [(0, 3), (0, 1)])
     mha, _, _ = run_student(student, new_mha, sc)

@@ -125,6 +125,20 @@ def test_mask_3d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdp
         mask, what=f"with a (batch, seq_q, seq_k) {kind} mask, batch={batch}, num_heads=2")
 
 
+@pytest.mark.points(2)
+def test_large_scores_do_not_overflow(student: Any, reference: Any, check: Any, new_mha: Any,
+                                      own_sdpa_mha: Any, rng: Any) -> None:
+    """Inputs 20x larger than usual: each head's scores reach the hundreds (exp overflows
+    unless the row maximum is subtracted), with and without a causal mask."""
+    x = 20.0 * rng.standard_normal((2, 4, 8))
+    weights = mha_weights(rng, 8)
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, weights, 2,
+        what="when the scores reach the hundreds")
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, weights, 2,
+        np.tril(np.ones((4, 4), dtype=bool)),
+        what="with a causal mask when the scores reach the hundreds")
+
+
 def test_one_head(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
                   rng: Any) -> None:
     x = rng.standard_normal((2, 4, 6))
@@ -184,6 +198,7 @@ def test_forward_reads_weights_on_every_call(student: Any, reference: Any, check
           alternatives=[(lambda: own_sdpa_mha(x, x, x, weights, 2), SDPA_IS_THE_FAULT)])
 
 
+@pytest.mark.requires("test_self_attention")
 def test_forward_leaves_weights_unchanged(student: Any, check: Any, new_mha: Any,
                                           rng: Any) -> None:
     x = rng.standard_normal((2, 4, 8))

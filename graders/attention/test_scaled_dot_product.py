@@ -96,6 +96,7 @@ def test_cross_shapes(student: Any, reference: Any, check: Any, rng: Any) -> Non
 
 
 @pytest.mark.parametrize("seq_q, seq_k", [(1, 1), (1, 6), (5, 1)])
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")  # one key: the value is the answer
 def test_length_one(student: Any, reference: Any, check: Any, rng: Any,
                     seq_q: int, seq_k: int) -> None:
     q, k, v = qkv(rng, 2, seq_q, seq_k, 4, 5)

@@ -184,10 +184,14 @@ class Server:
         return (_Keep(result) if isinstance(fn, type) else result), modified
 
     def assign(self, header: dict, buffers: list[bytearray]) -> None:
-        """Write into an existing array attribute in place (``w[...] = W``)."""
+        """Write into an existing array attribute in place (``w[...] = W``), or into a list
+        of numbers of the same length (``lengths[:] = [...]``)."""
         obj = self.handles.get(header["target"])
         target = unwrap_tensor(getattr(obj, header["name"]))
         value = self._decode_args(header["value"], buffers)
+        if isinstance(target, list) and np.ndim(value) == 1 and len(target) == len(value):
+            target[:] = np.asarray(value).tolist()  # a list of numbers, e.g. one length per slot
+            return None
         if not isinstance(target, np.ndarray):
             raise TypeError(f"{header['name']} is a {type(target).__name__}, not an array "
                             "(or a Tensor whose .data is an array) that can be written in place")

@@ -38,6 +38,7 @@ def test_decoding_matches_full_causal_attention(student: Any, check: Any, golden
           variants=case["variants"]["output"], axes=DECODE_AXES, also=USES_YOUR_MHA_AND_CACHE)
 
 
+@pytest.mark.requires("test_cached_attention.py::test_prefill_then_single_tokens")
 def test_output_shape(student: Any, new_mha: Any, rng: Any) -> None:
     sc = scenario(rng, [(0, 4), (0, 1)], embed_dim=8, num_heads=2)
     _, _, outs = run_student(student, new_mha, sc)

@@ -215,6 +215,7 @@ def _mha(student: Any, setup: dict[str, Any],
 
 
 @pytest.mark.task("causal_mask")
+@pytest.mark.requires("test_causal_mask_public.py::test_small_mask")
 @EXAMPLES
 @example(n=3)
 @given(n=st.integers(1, 8))
@@ -252,6 +253,7 @@ def test_causal_mask_grows_by_a_row_and_a_column(student, tol, n):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.zeros((1, 2, 1)), key=np.zeros((1, 2, 1)),
                    value=np.zeros((1, 2, 1)), mask=np.array([[True, False], [False, False]])))
@@ -300,6 +302,7 @@ def test_weight_rows_sum_to_one(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.array([[[1.0], [1.0]]]), key=np.zeros((1, 2, 1)),
                    value=np.array([[[1.0], [0.0]]]), p=0, key_change=0.25, value_change=0.25))
@@ -325,6 +328,7 @@ def test_causal_outputs_ignore_future_tokens(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=THREE_TOKENS)
 @given(case=with_order("query"))
@@ -339,6 +343,7 @@ def test_permuting_queries_permutes_outputs(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=THREE_TOKENS)
 @given(case=with_order("key"))
@@ -352,6 +357,7 @@ def test_permuting_keys_and_values_together_changes_nothing(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.array([[[1.0], [-1.0]]]), key=np.zeros((1, 1, 1)),
                    value=np.ones((1, 1, 1)), shift=np.ones(1)))
@@ -366,6 +372,7 @@ def test_adding_a_vector_to_every_key_changes_nothing(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.ones((1, 1, 1)), key=np.zeros((1, 2, 1)),
                    value=np.array([[[1.0], [0.0]]]), every_key=np.ones(1)))
@@ -432,6 +439,7 @@ def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup):
 
 
 @pytest.mark.task("kv_cache")
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 @EXAMPLES
 @example(plan=Case(num_heads=1, head_dim=1, slot=1,
                    chunks=[(np.array([[[1.0]]]), np.array([[[-1.0]]])),
