@@ -19,6 +19,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from proctor.asserts import describe_value
 from _inputs import examples, CACHE_AXES, Op, new_entries, seeds, to_float, update, variants
 
 pytestmark = [pytest.mark.task("kv_cache")]
@@ -50,7 +51,7 @@ def compare_update(check: Any, shape: tuple[int, int, int, int], done: list[Op],
     """After the last of ``done``: cache_lengths first (it tells apart mistakes that return
     the same keys), then the returned keys and values, each with the cache variants."""
     assert isinstance(result, (tuple, list)) and len(result) == 2, (
-        f"update must return the tuple (keys, values); got {type(result).__name__}"
+        f"update must return the tuple (keys, values); got {describe_value(result)}"
     )
     step = _describe(done)
     check(to_float(cache.cache_lengths), ref.cache_lengths,
@@ -198,7 +199,7 @@ def test_memory_usage_reports_total(student: Any) -> None:
     usage = student.KVCache(2, 16, 4, 8).get_memory_usage()
     assert isinstance(usage, dict) and "total_cache_memory_mb" in usage, (
         "get_memory_usage() should return a dict with the key 'total_cache_memory_mb'; got "
-        f"{type(usage).__name__}" + (f" with keys {sorted(usage)}" if isinstance(usage, dict)
+        f"{describe_value(usage)}" + (f" with keys {sorted(usage)}" if isinstance(usage, dict)
                                      else "")
     )
     total = usage["total_cache_memory_mb"]

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from proctor.asserts import CheckFailure, describe_value
 from _inputs import (
     examples,
     MHA_AXES,
@@ -66,7 +67,7 @@ def run(
         result = mha.forward(query, key, value, mask=mask, return_attention_weights=True)
         assert isinstance(result, (tuple, list)) and len(result) == 2, (
             "MultiHeadAttention.forward(..., return_attention_weights=True) must return the "
-            f"tuple (output, weights); got {type(result).__name__}"
+            f"tuple (output, weights); got {describe_value(result)}"
         )
         out, w = result
     else:
@@ -170,9 +171,16 @@ def test_parameters_are_the_weights(student: Any, check: Any, new_mha: Any, rng:
     """``parameters == [w_q, w_k, w_v, w_o]``: the very arrays, so writes show through."""
     weights = mha_weights(rng, 8)
     params = new_mha(8, 2, weights).parameters
+    if callable(params):
+        raise CheckFailure(
+            "Checking MultiHeadAttention.parameters: it should be the list attribute "
+            f"[w_q, w_k, w_v, w_o]; yours is {describe_value(params)}.",
+            {"checked": "parameters", "got": describe_value(params)},
+            "The contract asks for an attribute, not a method: set self.parameters = "
+            "[self.w_q, self.w_k, self.w_v, self.w_o] in __init__.")
     assert isinstance(params, (list, tuple)) and len(params) == 4, (
-        f"parameters should be the list [w_q, w_k, w_v, w_o]; got {type(params).__name__} "
-        f"of length {len(params) if isinstance(params, (list, tuple)) else '?'}"
+        f"parameters should be the list [w_q, w_k, w_v, w_o]; got {describe_value(params)}"
+        + (f" of length {len(params)}" if isinstance(params, (list, tuple)) else "")
     )
     for name, p in zip(WEIGHT_NAMES, params):
         check(p, weights[name], what=f"parameters[{WEIGHT_NAMES.index(name)}] after writing "

@@ -183,6 +183,13 @@ class StudentSession:
                 pass
 
 
+class RemoteMethod(functools.partial):
+    """A student object's method, called in the sandbox. Messages describe it as "a method"
+    (``proctor.asserts.describe_value``), never as the partial it is built from."""
+
+    _student_description = staticmethod(lambda value: "a method")
+
+
 def _call_payload(args: tuple, kwargs: dict) -> dict[str, Any]:
     return {"args": list(args), "kwargs": kwargs}
 
@@ -228,6 +235,7 @@ class RemoteObject:
     """A student object that lives in the sandbox."""
 
     __slots__ = ("_session", "_ref", "_type", "_generation", "_methods")
+    _student_description = staticmethod(lambda value: f"a {value._type} object")
 
     def __init__(self, session: StudentSession, ref: int, type_name: str, generation: int) -> None:
         self._session = session
@@ -249,7 +257,7 @@ class RemoteObject:
             if not (isinstance(value, dict) and value.get("__method__") is True):
                 return value
             self._methods.add(name)
-        return functools.partial(self._call, name)
+        return RemoteMethod(self._call, name)
 
     def _call(self, name: str | None, *args: Any, **kwargs: Any) -> Any:
         return self._session.request({"op": "call", "target": self._target(), "name": name},

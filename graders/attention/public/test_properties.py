@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from _inputs import USES_YOUR_SDPA, Case, blocking, quarter_steps, seeds, to_float
-from proctor.asserts import CheckFailure, assert_close
+from proctor.asserts import CheckFailure, assert_close, describe_value
 
 pytestmark = [pytest.mark.visibility("public")]
 
@@ -188,8 +188,8 @@ def _pair(result: Any, what: str) -> tuple[Any, Any]:
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailure(
             f"{what} with return_attention_weights=True should return (output, weights); "
-            f"it returned a {type(result).__name__}.",
-            {"checked": what, "returned": type(result).__name__},
+            f"it returned {describe_value(result)}.",
+            {"checked": what, "returned": describe_value(result)},
         )
     return result[0], result[1]
 
