@@ -139,6 +139,11 @@ def load_mutants(tmp: Path) -> dict[str, tuple[set[str], str, Path]]:
                                                   ROOT / "tests" / "mutants" / "build_mutants.py")
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
+    extra_spec = importlib.util.spec_from_file_location(
+        "hint_mutants", ROOT / "tests" / "mutants" / "hint_mutants.py")
+    extra = importlib.util.module_from_spec(extra_spec)
+    extra_spec.loader.exec_module(extra)
+    builder.MUTANTS.update(extra.MUTANTS)
     paths = builder.write_all(tmp)
     return {name: (set(m[0].split(",")), m[1], paths[name]) for name, m in builder.MUTANTS.items()}
 

@@ -48,6 +48,21 @@ def _load_builder() -> Any:
 builder = _load_builder()
 
 
+def _add_hint_mutants() -> None:
+    """The mutants of issue 12's hint fixes (``tests/mutants/hint_mutants.py``), built the
+    same way."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hint_mutants", MUTANTS / "hint_mutants.py")
+    extra = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(extra)
+    builder.MUTANTS.update(extra.MUTANTS)
+
+
+_add_hint_mutants()
+
+
 @pytest.fixture(scope="module")
 def mutants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every mutant, written once for this module (a patch that no longer applies raises)."""
