@@ -27,6 +27,14 @@ CORRECT = (ROOT / "examples" / "submissions" / "correct.py").read_text()
 TASKS = ("causal_mask", "scaled_dot_product", "multi_head", "kv_cache", "cached_attention",
          "efficiency")
 
+EFFICIENCY_OF = {  # efficiency tests that call each part (what a degenerate must not earn)
+    "scaled_dot_product": {"test_attention_grows_at_most_quadratically",
+                           "test_attention_runtime_near_reference"},
+    "cached_attention": {"test_decode_step_grows_linearly",
+                         "test_decode_step_runtime_near_reference",
+                         "test_decode_reads_keys_and_values_from_cache"},
+    "kv_cache": {"test_cache_update_does_not_copy"},
+}
 SDPA = """
 def _deg_sdpa(self, query, key, value, mask=None, return_attention_weights=False):
     q, k, v = np.asarray(query), np.asarray(key), np.asarray(value)
@@ -159,7 +167,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir, Sandbox() as box:
         tmp = Path(tmpdir)
         if args.only != "mutants":
-            print(f"{'degenerate':24} {'task':20} pts  paying tests")
+            print(f"{'degenerate':24} {'task':20} pts  eff = efficiency points from tests "
+                  "that call the part; paying tests")
             for name, (task, src) in degenerates().items():
                 if args.match not in name:
                     continue
@@ -168,7 +177,8 @@ def main() -> None:
                 res = grade_submission(assignment, path, sandbox=box).to_dict()
                 paying = [(t["id"].split("::")[-1], t["score"]) for t in res["tests"]
                           if t["task"] == task and t["status"] == "passed" and t["score"] > 0]
-                eff = res["tasks"]["efficiency"]["score"]
+                eff = sum(t["score"] for t in res["tests"] if t["task"] == "efficiency"
+                          and t["id"].split("::")[-1] in EFFICIENCY_OF.get(task, ()))
                 pts = res["tasks"][task]["score"]
                 report["degenerates"][name] = {"task": task, "points": pts, "efficiency": eff,
                                                "paying": paying}
