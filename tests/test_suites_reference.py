@@ -410,3 +410,55 @@ def test_hints_on_a_method_for_parameters_and_an_assert_for_value_error(
     raises = tests["test_indivisible_embed_dim_raises[10-3]"]
     assert raises["status"] == "failed" and "AssertionError" in raises["message"]
     assert "ValueError" in raises["hint"]
+
+
+# ----------------------------------------------------------------------------- lent cache
+
+
+def _without_kv_cache() -> str:
+    source = (ROOT / "examples" / "submissions" / "correct.py").read_text()
+    return source[:source.index("class KVCache:")] + source[source.index("def cached_self_attention"):]
+
+
+@pytest.mark.slow
+def test_a_missing_kv_cache_costs_only_kv_cache(assignment: Any, box: Any, tmp_path: Path) -> None:
+    """A correct cached_self_attention with no KVCache of its own: the decoding tests lend it
+    a correct cache (``proctor.sandbox.callback``), so only kv_cache's points are lost, plus
+    the public shape check that students run locally, where nothing can be lent; the update's
+    own efficiency test has nothing to measure."""
+    path = tmp_path / "no_cache.py"
+    path.write_text(_without_kv_cache())
+    result = grade(assignment, path, sandbox=box)
+    lost = {t["id"].split("::")[-1] for t in result["tests"]
+            if t["status"] != "passed" and t["max_score"] > 0 and t["task"] != "kv_cache"}
+    assert lost == {"test_output_shape", "test_cache_update_does_not_copy"}
+    notes = {t["hint"] for t in result["tests"] if t["task"] == "cached_attention"
+             and t["status"] == "passed" and t["id"].startswith("test_cached_attention.py")}
+    assert notes == {"Your decoding step is right with a working KV cache (the grader lent it "
+                     "one); with your own KVCache it fails or gives other rows: your KVCache's "
+                     "own tests count that."}
+
+
+@pytest.mark.slow
+def test_a_lent_cache_kept_by_student_code_cannot_pass_kv_cache(assignment: Any, box: Any,
+                                                                tmp_path: Path) -> None:
+    """Student code that keeps the cache lent to its decoding step and hands it out as its
+    own KVCache later gets nothing for it: the stand-in works only during the call it was
+    lent for."""
+    source = _without_kv_cache() + '''
+
+_kept = []
+_decode = cached_self_attention
+
+
+def cached_self_attention(mha, x_new, kv_cache, batch_idx=0):
+    _kept.append(kv_cache)
+    globals()["KVCache"] = lambda *args: _kept[0]
+    return _decode(mha, x_new, kv_cache, batch_idx)
+'''
+    path = tmp_path / "keeps_the_cache.py"
+    path.write_text(source)
+    result = grade(assignment, path, sandbox=box)
+    kv = [t for t in result["tests"] if t["task"] == "kv_cache" and t["id"].startswith("test_kv_cache.py")]
+    assert kv and all(t["status"] != "passed" for t in kv)
+    assert any("lent by the grader for one call only" in t["message"] for t in kv)

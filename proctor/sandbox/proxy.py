@@ -15,6 +15,7 @@ import functools
 import time
 from typing import Any
 
+from proctor.sandbox.callback import CallbackTable, Trusted
 from proctor.sandbox.child import wire
 from proctor.sandbox.client import Child, ChildLimits, Sandbox, SandboxCrashed, SandboxTimeout
 from proctor.submission import Submission
@@ -69,6 +70,7 @@ class StudentSession:
         self.load_errors: list[dict[str, Any]] = []
         self.skipped_units: dict[int, str] = {}
         self.restarts = 0
+        self.lent = CallbackTable()  # trusted objects passed in the current request
 
     # ------------------------------------------------------------------ lifecycle
     def remaining(self) -> float:
@@ -128,17 +130,21 @@ class StudentSession:
         self.ensure_loaded()
         assert self.child is not None
         buffers: list[memoryview] = []
+        self.lent.clear()  # lent only with this request (an earlier one may have failed to encode)
         for key, value in (payload or {}).items():
             header[key] = wire.encode(value, buffers, self._encode_object)
         timeout = min(self.call_timeout_s, self.remaining())
         if timeout <= 0:
             raise SandboxTimeout(self._budget_spent())
         try:
-            reply, reply_buffers = self.child.request(header, buffers, timeout=timeout)
+            reply, reply_buffers = self.child.request(header, buffers, timeout=timeout,
+                                                      on_callback=self.lent.serve)
         except SandboxTimeout:
             if timeout < self.call_timeout_s:
                 raise SandboxTimeout(self._budget_spent()) from None
             raise
+        finally:
+            self.lent.clear()
         if not reply.get("ok"):
             raise student_error(reply.get("error") or {})
         try:
@@ -147,6 +153,8 @@ class StudentSession:
             raise SandboxCrashed(f"the submission returned something that cannot be checked: {exc}") from None
 
     def _encode_object(self, value: Any) -> dict:
+        if isinstance(value, Trusted):
+            return self.lent.lend(value)
         if isinstance(value, RemoteObject):
             if value._generation != self.generation:
                 raise SandboxCrashed("this object belonged to a submission process that has since been restarted")
