@@ -336,8 +336,9 @@ def test_degenerate_code_earns_nothing_in_its_task(assignment: Any, box: Any, tm
     paying = {t["id"].split("::")[-1].split("[")[0] for t in result["tests"]
               if t["task"] == task and t["status"] == "passed" and t["score"] > 0}
     assert paying <= NEVER_CALL_THE_PART.get(task, set()), paying
-    effortless = "+effect" not in name or task != "kv_cache"  # a kept update does the work
-    if effortless:
+    # An update that stores the new entries and returns just them is the kv_only_new
+    # mutant: an ordinary bug, which keeps its efficiency points.
+    if name != "kv_echo+effect":
         paid = {t["id"].split("::")[-1] for t in result["tests"]
                 if t["task"] == "efficiency" and t["status"] == "passed"}
         assert not paid & EFFICIENCY_OF.get(task, set()), paid

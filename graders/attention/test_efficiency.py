@@ -225,17 +225,28 @@ def _update_returns_history(student: Any, rng: np.random.Generator, tol: Any) ->
 
 
 def _require_update_stores(student: Any, rng: np.random.Generator, tol: Any) -> None:
-    """``KVCache.update`` must write the new keys into ``cached_keys`` (at any position: where
-    is kv_cache's concern): an update that stores nothing is cheap but does no work."""
+    """``KVCache.update`` must write the new keys into ``cached_keys`` and return them with
+    what it returns (at any position: where is kv_cache's concern): an update that stores
+    nothing, or returns zeros, NaN or noise, is cheap but does no work."""
     cache = student.KVCache(1, 4, NUM_HEADS, HEAD_DIM)
     _prefill(cache, *_random_kv(rng, 2), 2)
     new_k, new_v = _random_kv(rng, 1)
-    cache.update(0, new_k, new_v)
+    returned = cache.update(0, new_k, new_v)
     stored = _as_floats(cache.cached_keys)[0]  # (heads, positions, head_dim)
-    if not any(_same(stored[:, p:p + 1], new_k, tol) for p in range(stored.shape[1])):
-        raise _does_no_work("KVCache.update", "did not write the new keys into cached_keys",
+
+    def holds(a: np.ndarray) -> bool:
+        return a.ndim == 3 and any(_same(a[:, p:p + 1], new_k, tol) for p in range(a.shape[1]))
+
+    problem = None
+    if not holds(stored):
+        problem = "did not write the new keys into cached_keys"
+    elif not (isinstance(returned, (tuple, list)) and any(holds(_as_floats(r)) for r in returned)):
+        problem = "did not return the new keys among what it returned"
+    if problem:
+        raise _does_no_work("KVCache.update", problem,
                             "update writes the new keys and values into the preallocated "
-                            "cached_keys / cached_values, after what the slot holds.")
+                            "cached_keys / cached_values, after what the slot holds, and "
+                            "returns the slot's keys and values so far.")
 
 
 def _attention_is_right(student: Any, reference: Any, rng: np.random.Generator, tol: Any) -> bool:
