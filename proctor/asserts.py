@@ -16,7 +16,7 @@ import numpy as np
 
 from proctor.diagnose import Variants, as_numeric, localise, match_variant, mismatch_mask
 
-__all__ = ["CheckFailure", "ToleranceLike", "assert_close"]
+__all__ = ["CheckFailure", "ToleranceLike", "assert_close", "assert_raises", "describe_value"]
 
 
 class ToleranceLike(Protocol):
@@ -65,6 +65,50 @@ def _fail(what: str, problem: str, details: dict[str, Any], hint: str | None,
     return CheckFailure(message, details, hint, summary, misconception)
 
 
+def describe_value(value: Any) -> str:
+    """What a student's value is, for a message: "a list", "a method", "a KVCache object".
+
+    Values that live in the sandbox reach the suite as proxies; their own description is
+    used, so a message never names the proxy's internals (a partial, a RemoteObject)."""
+    described = getattr(type(value), "_student_description", None)
+    if described is not None:
+        return str(described(value))
+    return f"a {type(value).__name__}"
+
+
+def assert_raises(expected: type[BaseException], call: Any, *, what: str,
+                  hint: str | None = None) -> None:
+    """``call()`` must raise ``expected`` (or a subclass). Returning normally, or raising
+    another exception, is a :class:`CheckFailure` whose hint names the exception expected.
+
+    A student's exception arrives as ``StudentError`` carrying its type's name; a missing
+    name, a stub's NotImplementedError, a timeout or a dead sandbox are not answers to
+    this check and propagate as they are."""
+    from proctor.sandbox.proxy import MissingName, StudentError
+
+    name = expected.__name__
+    try:
+        call()
+    except expected:
+        return
+    except MissingName:
+        raise
+    except StudentError as exc:
+        raised = exc.type_name
+        if raised == "NotImplementedError":  # a stub: "not implemented yet" says it better
+            raise
+        note = f"It should raise {name}, not {raised}" + (
+            " (an assert statement raises AssertionError: use `raise "
+            f"{name}(...)` instead)." if raised == "AssertionError" else
+            f": `raise {name}(\"...\")`.")
+        raise _fail(what, f"it should raise {name}, but it raised {raised}"
+                    + (f" ({exc.student_message})" if exc.student_message else "") + ".",
+                    {"expected_exception": name, "raised": raised},
+                    " ".join(p for p in (note, hint) if p)) from None
+    raise _fail(what, f"it should raise {name}, but it returned normally.",
+                {"expected_exception": name, "raised": None}, hint)
+
+
 def _kind_problem(value: Any) -> str | None:
     """Say plainly why ``value`` cannot be compared as numbers, or None if it can."""
     if value is None:
@@ -74,6 +118,9 @@ def _kind_problem(value: Any) -> str | None:
             f"your code returned a tuple of {len(value)} values where one array was "
             "expected"
         )
+    if callable(value) and not isinstance(value, np.ndarray):
+        return (f"your code returned {describe_value(value)} where an array was expected "
+                "(a method or function that was not called?)")
     arr = value if isinstance(value, np.ndarray) else None
     if arr is None and hasattr(value, "data") and isinstance(value.data, np.ndarray):
         arr = value.data
@@ -81,7 +128,7 @@ def _kind_problem(value: Any) -> str | None:
         try:
             arr = np.asarray(value)
         except (ValueError, TypeError):
-            return f"your code returned a {type(value).__name__} that is not an array"
+            return f"your code returned {describe_value(value)}, which is not an array"
     if arr.dtype.kind == "c":
         return "your result has complex numbers; expected real numbers"
     if arr.dtype.kind not in "biuf":
@@ -142,7 +189,7 @@ def assert_close(
 
     problem = _kind_problem(actual)
     if problem is not None:
-        base = {"expected_shape": list(e.shape), "actual_type": type(actual).__name__}
+        base = {"expected_shape": list(e.shape), "actual_type": describe_value(actual)}
         return_hint = hint
         if isinstance(actual, tuple) and len(actual) == 2:
             return_hint = (

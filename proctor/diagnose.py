@@ -325,6 +325,30 @@ def _sum_sentence(
     )
 
 
+def _small_error_everywhere(a: np.ndarray, e: np.ndarray) -> str | None:
+    """A sentence for an error that is tiny against the values yet present in most entries.
+
+    Such an error comes from how everything is computed (lower precision, an epsilon, a
+    rounded constant), not from one region; the entries that happen to exceed the
+    tolerance (usually the ones near zero) would be the wrong thing to point at.
+    """
+    err = np.abs(a - e)
+    scale = float(np.abs(e).max()) if e.size else 0.0
+    largest = float(err.max()) if err.size else 0.0
+    if e.size < 3 or scale == 0 or largest == 0 or largest > 1e-2 * scale:
+        return None
+    if (err > 1e-2 * largest).mean() < 0.5:  # most entries exact: the error has a place
+        return None
+    return (
+        f"Your result is within about {_fmt(largest)} of the expected values everywhere "
+        f"(at most {_fmt(100 * largest / scale)}% of their size), but that small error is "
+        "in almost every entry: it comes from how everything is computed, not from one "
+        "place. Look for lower precision (float16, or float32 where the rest is float64), "
+        "an epsilon added somewhere (e.g. to a softmax's denominator), or a rounded "
+        "constant."
+    )
+
+
 # ----------------------------------------------------------------------------- location
 
 
@@ -419,6 +443,9 @@ def localise(
         offset = _constant_offset(actual, expected, rtol, atol)
         if offset is not None:
             return f"Your result is off by a constant offset of about {_fmt(offset)} everywhere."
+        small = _small_error_everywhere(actual, expected)
+        if small is not None:
+            return small
 
     sentences: list[str] = []
     located = (

@@ -77,6 +77,7 @@ class Outcome:
     misconception: str | None = None
     example: dict[str, Any] | None = None
     record: TestRecord = field(default_factory=TestRecord)
+    requires: tuple[str, ...] = ()
 
 
 def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
@@ -137,7 +138,9 @@ class ProctorPlugin:
         for line in ("task(id): the assignment task this test belongs to",
                      "points(weight): relative weight of this test inside its task",
                      "visibility(level): 'public' (students see details) or 'hidden'",
-                     "cost: measures cost on large inputs (a timeout here spares correctness tests)"):
+                     "cost: measures cost on large inputs (a timeout here spares correctness tests)",
+                     "requires(*tests): this test's points count only if those tests pass too "
+                     "(a bare name is a test function in the same file; 'file.py::name' any other)"):
             config.addinivalue_line("markers", line)
         self._previous_profile = getattr(settings, "_current_profile", None) or "default"
         settings.load_profile(_PROFILE)
@@ -168,7 +171,8 @@ class ProctorPlugin:
             self.order.append(nodeid)
             self.outcomes[nodeid] = Outcome(
                 id=nodeid, name=_test_name(item), task=str(_marker_arg(item, "task", "ungraded")),
-                weight=float(_marker_arg(item, "points", 1.0)), visibility=_marker_arg(item, "visibility", HIDDEN))
+                weight=float(_marker_arg(item, "points", 1.0)), visibility=_marker_arg(item, "visibility", HIDDEN),
+                requires=_required(item))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -314,10 +318,12 @@ class ProctorPlugin:
                 "there, that error is why.")
 
     def finish(self) -> list[Outcome]:
-        """Outcomes in collection order, with each test's record folded in."""
+        """Outcomes in collection order, with each test's record folded in, and each passing
+        test whose required tests (``requires`` marker) did not all pass turned into a failure."""
         done = []
         for nodeid in self.order:
             o = self.outcomes[nodeid]
+            _apply_requirements(o, self.outcomes)
             rec = o.record
             o.efficiency = o.efficiency or rec.efficiency
             if rec.details:
@@ -326,6 +332,44 @@ class ProctorPlugin:
                 o.hint = rec.hint
             done.append(o)
         return done
+
+
+def _required(item: pytest.Item) -> tuple[str, ...]:
+    """The ``requires`` marker's tests as ``path::name`` patterns (a bare name: same file)."""
+    module = item.nodeid.split("::")[0]
+    names = [n for m in item.iter_markers("requires") for n in m.args]
+    return tuple(n if "::" in n else f"{module}::{n}" for n in names)
+
+
+def _matches(nodeid: str, pattern: str) -> bool:
+    """Is ``nodeid`` (any parametrization of) the test ``pattern`` names? A pattern's path
+    may be given from any directory down (``public/test_x.py::test_y``)."""
+    base = nodeid.split("[")[0]
+    return base == pattern or base.endswith("/" + pattern)
+
+
+def _apply_requirements(outcome: Outcome, outcomes: dict[str, Outcome]) -> None:
+    """A passed test earns nothing unless every test it requires passed too.
+
+    Some checks are satisfied by code that does no work (a constant output is invariant
+    under permuting the queries; with one key, the value *is* the answer). Such a check
+    counts only together with a test that trivial code fails. A required test that did not
+    run here (a public-only run) does not decide anything.
+    """
+    if outcome.status != "passed" or not outcome.requires:
+        return
+    failed = []
+    for pattern in outcome.requires:
+        ran = [o for o in outcomes.values() if _matches(o.id, pattern)]
+        failed += [o for o in ran if o.status != "passed" and o.name not in (f.name for f in failed)]
+    if not failed:
+        return
+    names = ", ".join(f"'{o.name}'" for o in failed)
+    outcome.status = "failed"
+    outcome.message = (f"This check passed, but it counts only together with {names}, which did not "
+                       "pass: code that does no real work could also satisfy it on its own.")
+    outcome.hint = f"Make {names} pass first; this check then counts too."
+    outcome.details = {**(outcome.details or {}), "requires": [o.id for o in failed]}
 
 
 def _hide_local_constants() -> Callable[[], None]:

@@ -89,7 +89,8 @@ def attention(
     With the defaults this is exactly the contract's computation. Works on any leading
     dims. ``scale``: "sqrt_dk" | "dk" | "none" | "sqrt_dv" | "times_sqrt_dk" | a divisor.
     ``temp``: "divide" | "multiply" | "ignore". ``mask_mode``: "fill" | "inverted" |
-    "after_softmax" | "wrong_sign" | "bias" | "multiply" | "neg_inf" | "transposed".
+    "after_softmax" | "wrong_sign" | "bias" | "multiply" | "neg_inf" | "transposed" |
+    "ignored" (the mask has no effect).
     ``weights_out``: "softmax" | "scores" | "transposed".
     """
     q, k, v = _f(q), _f(k), _f(v)
@@ -176,6 +177,10 @@ SDPA_HINTS = {
                     "as -1e9.",
     "mask_transposed": "Your mask is transposed: entry [i, j] says whether query i may attend "
                        "to key j.",
+    "mask_ignored": "Your output is what attention gives with no mask at all: the mask has no "
+                    "effect. Check that the masked scores are the ones you pass to the softmax "
+                    "(e.g. scores = np.where(mask, scores, -1e9), assigned back, not "
+                    "computed and dropped).",
     "weights_scores": "The weights you return are the raw scores; return the softmax weights "
                       "(each row sums to 1).",
     "weights_transposed": "The weights you return are transposed: (batch, seq_q, seq_k), "
@@ -212,6 +217,7 @@ def sdpa_variants(
         ("mask_multiply", {"mask_mode": "multiply"}),
         ("mask_neg_inf", {"mask_mode": "neg_inf"}),
         ("mask_transposed", {"mask_mode": "transposed"}),
+        ("mask_ignored", {"mask_mode": "ignored"}),
     ]
     if part == "weights":
         table += [("weights_scores", {"weights_out": "scores"}),
@@ -334,6 +340,7 @@ MHA_HINTS = {
                        "not their average.",
     "softmax_axis": SDPA_HINTS["softmax_axis"],
     "mask_inverted": SDPA_HINTS["mask_inverted"],
+    "mask_ignored": SDPA_HINTS["mask_ignored"],
 }
 
 
@@ -365,6 +372,7 @@ def mha_variants(
         ("mask3d_heads", {"mask3d": "per_head"}),
         ("softmax_axis", {"attention_bug": {"softmax_axis": -2}}),
         ("mask_inverted", {"attention_bug": {"mask_mode": "inverted"}}),
+        ("mask_ignored", {"attention_bug": {"mask_mode": "ignored"}}),
     ]
     if part == "weights":  # bugs after the attention cannot show in the weights
         after = {"merge_no_transpose", "no_out_proj", "out_proj_transposed"}

@@ -178,3 +178,61 @@ def test_variants_match_on_entries_outside_where_too() -> None:
     nan_rows = np.array([[1.0, 2.0], [np.nan, np.nan]])
     f = fail(nan_rows, e, where=rows, variants={"inf fill": (nan_rows.copy(), "used -inf")})
     assert f.hint == "used -inf"
+
+
+# ----------------------------------------------------------------------------- raises, proxies
+
+
+def test_wrong_exception_type_names_the_expected_one() -> None:
+    """A student's AssertionError where ValueError is required: the hint names ValueError
+    (and says an assert statement is what raised AssertionError)."""
+    from proctor.asserts import assert_raises
+    from proctor.sandbox.proxy import student_error
+
+    def call() -> None:
+        raise student_error({"type": "AssertionError", "builtin": "AssertionError",
+                             "message": "embed_dim must divide"})
+
+    with pytest.raises(CheckFailure) as info:
+        assert_raises(ValueError, call, what="MultiHeadAttention(10, 3)", hint="check it")
+    failure = info.value
+    assert "should raise ValueError, but it raised AssertionError" in failure.summary
+    assert "ValueError" in failure.hint and "assert statement" in failure.hint
+    assert failure.hint.endswith("check it")
+    assert failure.details["expected_exception"] == "ValueError"
+
+
+def test_wrong_exception_of_any_type_names_the_expected_one() -> None:
+    from proctor.asserts import assert_raises
+    from proctor.sandbox.proxy import student_error
+
+    def call() -> None:
+        raise student_error({"type": "IndexError", "builtin": "IndexError", "message": ""})
+
+    with pytest.raises(CheckFailure) as info:
+        assert_raises(ValueError, call, what="an update past max_seq_length")
+    assert "raise ValueError" in info.value.hint and "not IndexError" in info.value.hint
+
+
+def test_missing_name_is_not_a_wrong_exception() -> None:
+    from proctor.asserts import assert_raises
+    from proctor.sandbox.proxy import MissingName
+
+    def call() -> None:
+        raise MissingName({"type": "NameError", "message": "no KVCache"})
+
+    with pytest.raises(MissingName):
+        assert_raises(ValueError, call, what="x")
+
+
+def test_messages_describe_proxies_not_their_internals() -> None:
+    """A student method read as an attribute reaches the suite as a proxy; messages call it
+    "a method", never "partial"."""
+    from proctor.asserts import describe_value
+    from proctor.sandbox.proxy import RemoteMethod
+
+    method = RemoteMethod(lambda *a: None, "parameters")
+    assert describe_value(method) == "a method"
+    assert describe_value([1]) == "a list"
+    failure = fail(method, np.zeros(3))
+    assert "a method" in failure.summary and "partial" not in str(failure)

@@ -326,3 +326,22 @@ def test_axis_named_position_is_not_doubled() -> None:
 def test_a_single_number_is_not_localised() -> None:
     assert diagnose(np.array([[np.nan]]), np.array([[1.0]])) is None
     assert diagnose(np.array([2.0]), np.array([1.0])) is None
+
+
+# ----------------------------------------------------------------------------- small errors
+
+
+def test_a_small_error_everywhere_is_not_given_a_place(e: np.ndarray) -> None:
+    """Off by ~1e-4 in every entry: only the entries near zero exceed the tolerance, and
+    listing them ("Only embed_dim positions 0, 1, 3 are wrong") would send the student to
+    the wrong place. The hint says it is a small uniform error (precision, an epsilon)."""
+    hint = localise(e + 1.5e-4, e, axes=("batch", "seq", "embed_dim"))
+    assert hint is not None and "Only" not in hint
+    assert "everywhere" in hint and "precision" in hint and "epsilon" in hint
+
+
+def test_a_small_error_in_one_place_is_still_located(e: np.ndarray) -> None:
+    a = e.copy()
+    a[1, 2] += 1.5e-3
+    hint = localise(a, e, axes=("batch", "seq", "embed_dim"))
+    assert hint is not None and "precision" not in hint and "seq position 2" in hint

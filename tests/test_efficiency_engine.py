@@ -319,14 +319,9 @@ def test_inefficient_submissions_lose_efficiency_points_only(
 
 
 @pytest.mark.slow
-def test_a_cache_that_never_grows_is_reported_as_unmeasurable(graded: Any) -> None:
-    """The suite fills caches with ``KVCache.update``; when ``cache_lengths`` does not follow,
-    the tests that need a filled cache say the cost cannot be measured and why, instead of
-    measuring an empty cache (or failing with an error)."""
-    failures = efficiency_failures(graded(NOT_ADVANCED))
-    assert set(failures) == {"test_decode_step_grows_linearly",
-                             "test_cache_update_does_not_copy",
-                             "test_decode_step_runtime_near_reference"}
-    for message in failures.values():
-        assert message.startswith("Cannot measure efficiency: after appending"), message
-        assert "cache_lengths[0] was 0, not" in message, message
+def test_a_cache_that_never_grows_costs_no_efficiency_points(graded: Any) -> None:
+    """The suite fills caches through the contract's attributes (``cached_keys``,
+    ``cached_values``, ``cache_lengths``), not ``KVCache.update``: a cache whose length
+    never advances is kv_cache's fault, counted there, and its decode step and update are
+    still measured (issue 12: no double jeopardy)."""
+    assert efficiency_failures(graded(NOT_ADVANCED)) == {}

@@ -282,3 +282,184 @@ def test_checker_raises_check_gives_a_plain_failure() -> None:
     check.raises(ValueError, lambda: int("x"), what="int('x')")
     with pytest.raises(CheckFailure, match="should raise ValueError, but it returned normally"):
         check.raises(ValueError, lambda: 1, what="a call", hint="raise it")
+
+
+# ----------------------------------------------------------------------------- degenerates
+
+
+def _audit_bench() -> Any:
+    """bench/suite_audit.py: its degenerates are correct.py with one part overridden (zeros,
+    a constant, NaN, an echo, random, uniform weights; side effects kept and dropped)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("suite_audit", ROOT / "bench" / "suite_audit.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+NEVER_CALL_THE_PART = {  # tests of a task that never call its graded method: may pay
+    "multi_head": {"test_attributes", "test_indivisible_embed_dim_raises",
+                   "test_parameters_are_the_weights"},
+    "kv_cache": {"test_preallocated_and_empty", "test_memory_usage_reports_total"},
+}
+EFFICIENCY_OF = {  # efficiency tests that call the part: a degenerate part earns none
+    "scaled_dot_product": {"test_attention_grows_at_most_quadratically",
+                           "test_attention_runtime_near_reference"},
+    "cached_attention": {"test_decode_step_grows_linearly", "test_decode_step_runtime_near_reference",
+                         "test_decode_reads_keys_and_values_from_cache"},
+    "kv_cache": {"test_cache_update_does_not_copy"},
+}
+DEGENERATES = _audit_bench().degenerates()
+
+
+@pytest.fixture(scope="module")
+def box() -> Any:
+    from proctor.sandbox.client import Sandbox
+
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(DEGENERATES))
+def test_degenerate_code_earns_nothing_in_its_task(assignment: Any, box: Any, tmp_path: Path,
+                                                   name: str) -> None:
+    """Zeros, a constant, NaN, an echo, random output or uniform weights earn no points in
+    their part's task beyond tests that never call the part, and no efficiency points
+    for the part (efficiency pays only for code whose output depends on its inputs)."""
+    task, source = DEGENERATES[name]
+    path = tmp_path / "degenerate.py"
+    path.write_text(source)
+    result = grade(assignment, path, sandbox=box)
+    paying = {t["id"].split("::")[-1].split("[")[0] for t in result["tests"]
+              if t["task"] == task and t["status"] == "passed" and t["score"] > 0}
+    assert paying <= NEVER_CALL_THE_PART.get(task, set()), paying
+    # An update that stores the new entries and returns just them is the kv_only_new
+    # mutant: an ordinary bug, which keeps its efficiency points.
+    if name != "kv_echo+effect":
+        paid = {t["id"].split("::")[-1] for t in result["tests"]
+                if t["task"] == "efficiency" and t["status"] == "passed"}
+        assert not paid & EFFICIENCY_OF.get(task, set()), paid
+
+
+# ----------------------------------------------------------------------------- hints
+
+
+def test_an_ignored_mask_gets_its_own_hint(rng: np.random.Generator) -> None:
+    """A mask with no effect used to get the nearest variant's hint, "You add the mask to
+    the scores"; it now matches the variant that ignores it."""
+    from proctor.diagnose import diagnose
+
+    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))
+    mask = rng.random((3, 5)) < 0.5
+    mask[:, 0] = True
+    unmasked = R.ScaledDotProductAttention()(q, k, v)
+    hint = diagnose(unmasked, R.ScaledDotProductAttention()(q, k, v, mask=mask),
+                    V.sdpa_variants(q, k, v, mask))
+    assert hint == V.SDPA_HINTS["mask_ignored"] and "no effect" in hint
+    w = weights(rng, 6)
+    x = rng.standard_normal((2, 3, 6))
+    causal = np.tril(np.ones((3, 3)))
+    hint = diagnose(reference_mha(w, 6, 2)(x, x, x), reference_mha(w, 6, 2)(x, x, x, mask=causal),
+                    V.mha_variants(x, x, x, w, 2, causal))
+    assert hint == V.MHA_HINTS["mask_ignored"]
+
+
+def test_the_fixed_mha_case_tells_dividing_by_d_k_from_sqrt_embed_dim() -> None:
+    """Dividing each head's scores by d_k (= head_dim) used to read "you used
+    sqrt(embed_dim)" because the fixed case had head_dim == sqrt(embed_dim)."""
+    import sys
+
+    from proctor.diagnose import diagnose
+
+    sys.path.insert(0, str(ROOT / "graders" / "attention"))
+    try:
+        import golden_cases
+    finally:
+        sys.path.remove(str(ROOT / "graders" / "attention"))
+    case = golden_cases.case_mha_small(R)
+    x, w, h, mask = (case["inputs"][k] for k in ("x", "weights", "num_heads", "mask"))
+    by_d_k = V.mha(x, x, x, w, h, mask, divisor="head_dim")[0]
+    by_embed = V.mha(x, x, x, w, h, mask, divisor="sqrt_embed_dim")[0]
+    expected = case["expected"]["output"]
+    variants = {name: (value, hint) for name, (value, hint) in case["variants"]["output"].items()}
+    assert diagnose(by_d_k, expected, variants) == V.MHA_HINTS["scale_head_dim"]
+    assert diagnose(by_embed, expected, variants) == V.MHA_HINTS["scale_embed"]
+
+
+@pytest.mark.slow
+def test_hints_on_a_method_for_parameters_and_an_assert_for_value_error(
+        assignment: Any, box: Any, tmp_path: Path) -> None:
+    """``parameters()`` as a method is called "a method" (not "partial of length ?"), and an
+    AssertionError where ValueError is required gets a hint naming ValueError."""
+    source = (ROOT / "examples" / "submissions" / "correct.py").read_text()
+    source = source.replace(
+        "        if embed_dim % num_heads:\n            raise ValueError(\"embed_dim must be a multiple of num_heads\")",
+        "        assert embed_dim % num_heads == 0")
+    source = source.replace("        self.parameters = [self.w_q, self.w_k, self.w_v, self.w_o]\n", "")
+    source += ("\n\ndef _parameters(self):\n    return [self.w_q, self.w_k, self.w_v, self.w_o]\n"
+               "MultiHeadAttention.parameters = _parameters\n")
+    path = tmp_path / "methods.py"
+    path.write_text(source)
+    tests = {t["id"].split("::")[-1]: t for t in grade(assignment, path, sandbox=box)["tests"]}
+    params = tests["test_parameters_are_the_weights"]
+    assert params["status"] == "failed"
+    assert "a method" in params["message"] and "partial" not in params["message"] + params["hint"]
+    assert "self.parameters = " in params["hint"]
+    raises = tests["test_indivisible_embed_dim_raises[10-3]"]
+    assert raises["status"] == "failed" and "AssertionError" in raises["message"]
+    assert "ValueError" in raises["hint"]
+
+
+# ----------------------------------------------------------------------------- lent cache
+
+
+def _without_kv_cache() -> str:
+    source = (ROOT / "examples" / "submissions" / "correct.py").read_text()
+    return source[:source.index("class KVCache:")] + source[source.index("def cached_self_attention"):]
+
+
+@pytest.mark.slow
+def test_a_missing_kv_cache_costs_only_kv_cache(assignment: Any, box: Any, tmp_path: Path) -> None:
+    """A correct cached_self_attention with no KVCache of its own: the decoding tests lend it
+    a correct cache (``proctor.sandbox.callback``), so only kv_cache's points are lost, plus
+    the public shape check that students run locally, where nothing can be lent; the update's
+    own efficiency test has nothing to measure."""
+    path = tmp_path / "no_cache.py"
+    path.write_text(_without_kv_cache())
+    result = grade(assignment, path, sandbox=box)
+    lost = {t["id"].split("::")[-1] for t in result["tests"]
+            if t["status"] != "passed" and t["max_score"] > 0 and t["task"] != "kv_cache"}
+    assert lost == {"test_output_shape", "test_cache_update_does_not_copy"}
+    notes = {t["hint"] for t in result["tests"] if t["task"] == "cached_attention"
+             and t["status"] == "passed" and t["id"].startswith("test_cached_attention.py")}
+    assert notes == {"Your decoding step is right with a working KV cache (the grader lent it "
+                     "one); with your own KVCache it fails or gives other rows: your KVCache's "
+                     "own tests count that."}
+
+
+@pytest.mark.slow
+def test_a_lent_cache_kept_by_student_code_cannot_pass_kv_cache(assignment: Any, box: Any,
+                                                                tmp_path: Path) -> None:
+    """Student code that keeps the cache lent to its decoding step and hands it out as its
+    own KVCache later gets nothing for it: the stand-in works only during the call it was
+    lent for."""
+    source = _without_kv_cache() + '''
+
+_kept = []
+_decode = cached_self_attention
+
+
+def cached_self_attention(mha, x_new, kv_cache, batch_idx=0):
+    _kept.append(kv_cache)
+    globals()["KVCache"] = lambda *args: _kept[0]
+    return _decode(mha, x_new, kv_cache, batch_idx)
+'''
+    path = tmp_path / "keeps_the_cache.py"
+    path.write_text(source)
+    result = grade(assignment, path, sandbox=box)
+    kv = [t for t in result["tests"] if t["task"] == "kv_cache" and t["id"].startswith("test_kv_cache.py")]
+    assert kv and all(t["status"] != "passed" for t in kv)
+    assert any("lent by the grader for one call only" in t["message"] for t in kv)

@@ -35,6 +35,10 @@ SDPA_IS_THE_FAULT_IN_DECODING = (
     "Your decoding is right given what your ScaledDotProductAttention returns; the difference "
     "from the reference comes from your ScaledDotProductAttention (its own tests count it)."
 )
+CACHE_FAILS = (
+    "Your decoding step is right with a working KV cache (the grader lent it one); with your "
+    "own KVCache it fails or gives other rows: your KVCache's own tests count that."
+)
 CACHE_IS_THE_FAULT = (
     "Your decoding step is right given what your KVCache.update returns; the difference from "
     "the reference comes from your KVCache (its own tests count it)."

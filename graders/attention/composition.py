@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from _decoding import Scenario, empty_cache
+from proctor.sandbox.callback import Trusted
+from proctor.sandbox.client import SandboxFailure
+
+from _decoding import Scenario, empty_cache, joined, run_student
 from _inputs import (
     CACHE_IS_THE_FAULT,
     MHA_IS_THE_FAULT,
@@ -117,6 +120,42 @@ def compose_decode(student: Any, sc: Scenario, *, own_cache: bool,
     return {slot: np.concatenate(o, axis=0) for slot, o in outs.items() if o}
 
 
+def lent_cache(reference: Any, sc: Scenario) -> Trusted:
+    """A reference KVCache holding the scenario's direct prefixes, lent to student code
+    (``proctor.sandbox.callback``): decoding can be judged without the student's cache."""
+    cache = reference.KVCache(sc.max_batch, sc.max_len, sc.num_heads, sc.head_dim)
+    for slot, p in sc.prefix.items():
+        if p:
+            k, v = trusted_kv(sc, slot)
+            cache.update(slot, k[:, :p], v[:, :p])
+    return Trusted(cache, "KVCache")
+
+
+def run_with_some_cache(student: Any, reference: Any, new_mha: Any,
+                        sc: Scenario) -> tuple[Any, Any, dict[int, list[Any]]]:
+    """``run_student`` with the student's own KVCache, or, if that raises (no KVCache, a
+    broken one), with a lent cache (returned as the ``Trusted`` it is). A failure with the
+    lent cache too is the decoding step's own: the first error is raised."""
+    try:
+        return run_student(student, new_mha, sc, new_cache(student, sc))
+    except SandboxFailure:
+        raise
+    except Exception as own:
+        try:
+            cache = lent_cache(reference, sc)
+            mha, _, outs = run_student(student, new_mha, sc, cache)
+        except Exception:  # noqa: BLE001 - not the cache's fault
+            raise own from None
+        return mha, cache, outs
+
+
+def decode_with_lent_cache(student: Any, reference: Any, new_mha: Any,
+                           sc: Scenario) -> dict[int, np.ndarray]:
+    """Every slot's rows from the student's own decoding step, run with a lent cache."""
+    _, _, outs = run_student(student, new_mha, sc, lent_cache(reference, sc))
+    return {slot: joined(sc, o, slot) for slot, o in outs.items() if o}
+
+
 def full_causal(mha: Any, sc: Scenario, slot: int) -> np.ndarray:
     """Rows of ``mha.forward(x, x, x, mask=causal)`` that the scenario decodes."""
     x = sc.xs[slot][None]
@@ -129,7 +168,9 @@ def decoding_alternatives(student: Any, reference: Any, mha: Any, sc: Scenario,
     """Results that are right but for another task's fault (no double jeopardy), lazily:
     the student's own MHA with a causal mask; decoding around the student's own
     ScaledDotProductAttention; decoding around the student's own KVCache (attending with
-    the reference's SDPA)."""
+    the reference's SDPA). (The student's own step with a lent, correct cache is not an
+    alternative to the rows: it must give the expected rows itself; see
+    ``test_cached_attention.check_scenario``.)"""
     memo: dict[str, dict[int, np.ndarray]] = {}
 
     def composed(kind: str) -> Callable[[], np.ndarray]:

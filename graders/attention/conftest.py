@@ -25,7 +25,7 @@ if str(Path(__file__).parent) not in sys.path:  # make `import _inputs` work in 
     sys.path.insert(0, str(Path(__file__).parent))
 
 from _inputs import WEIGHT_NAMES, Alternative  # noqa: E402
-from proctor.asserts import CheckFailure, assert_close  # noqa: E402
+from proctor.asserts import CheckFailure, assert_close, assert_raises  # noqa: E402
 from proctor.diagnose import as_numeric, mismatch_mask  # noqa: E402
 
 
@@ -73,14 +73,10 @@ class Checker:
 
     def raises(self, exc_type: type[BaseException], call: Callable[[], Any], *, what: str,
                hint: str | None = None) -> None:
-        """``call()`` must raise ``exc_type``; a plain failure message if it returns instead
-        (``pytest.raises`` would report "DID NOT RAISE", which is not feedback)."""
-        try:
-            call()
-        except exc_type:
-            return
-        raise CheckFailure(f"Checking {what}: it should raise {exc_type.__name__}, but it "
-                           "returned normally.", {"checked": what}, hint)
+        """``call()`` must raise ``exc_type``: ``proctor.asserts.assert_raises``, whose
+        failure names the exception expected (``pytest.raises`` would report "DID NOT
+        RAISE", or only the other exception, which is not feedback)."""
+        assert_raises(exc_type, call, what=what, hint=hint)
 
     def _accepted(self, actual: Any, expected: Any, alternatives: Sequence[Alternative],
                   rowwise: bool) -> list[str] | None:

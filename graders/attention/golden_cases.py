@@ -115,22 +115,27 @@ def case_sdpa_small_causal(reference: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- multi_head
 
 MHA_WRITTEN = {
-    "output": [[[-0.54766016, 1.45125930, -1.34955261, 0.31299361],
-                [-0.60733213, 2.59776365, -2.78869114, 1.04785670],
-                [-1.42730790, 4.40099420, -4.32605566, 1.25440318]]],
-    "weights": [[[[1.0, 0.0, 0.0], [0.21967930, 0.78032070, 0.0],
-                  [0.18487611, 0.54778104, 0.26734285]],
-                 [[1.0, 0.0, 0.0], [0.91190473, 0.08809527, 0.0],
-                  [0.17569617, 0.46658004, 0.35772379]]]],
+    "output": [[[-0.07508340, -0.32629828, 0.50164898, -0.32950103, -0.07089649, 0.42218310],
+                [-0.11535408, -0.02268462, 0.14500939, -0.16688431, 0.07315634, 0.07124797],
+                [-0.29596710, 0.23934189, -0.01692150, -0.21722063, 0.30089126, -0.17613067]]],
+    "weights": [[[[1.0, 0.0, 0.0], [0.40878920, 0.59121080, 0.0],
+                  [0.29507372, 0.60605609, 0.09887019]],
+                 [[1.0, 0.0, 0.0], [0.71921213, 0.28078787, 0.0],
+                  [0.27095385, 0.08422261, 0.64482354]]]],
 }
 
 
 def case_mha_small(reference: Any) -> dict[str, Any]:
-    """2-head self-attention of a (1, 3, 4) input with a causal mask and fixed weights."""
+    """2-head self-attention of a (1, 3, 6) input with a causal mask and fixed weights.
+
+    embed_dim 6 and head_dim 3, so sqrt(embed_dim), head_dim and sqrt(head_dim) all differ:
+    dividing by any wrong one of them matches its own variant (with embed_dim 4, head_dim
+    2 = sqrt(4) made "divides by d_k" read as "used sqrt(embed_dim)")."""
     import reference.attention_variants as V
 
-    x = np.array([[[1.0, 0.0, -1.0, 0.5], [0.0, 1.0, 0.5, -0.5], [1.0, 1.0, 0.0, 0.0]]])
-    weights = {name: np.sin(np.arange(16.0).reshape(4, 4) * (i + 1) + i)
+    x = np.array([[[1.0, 0.0, -1.0, 0.5, 0.0, 0.25], [0.0, 1.0, 0.5, -0.5, 1.0, 0.0],
+                   [1.0, 1.0, 0.0, 0.0, -0.5, 0.5]]])
+    weights = {name: np.sin(np.arange(36.0).reshape(6, 6) * (i + 1) + i)
                for i, name in enumerate(WEIGHT_NAMES)}
     mask = np.tril(np.ones((3, 3)))
     out, w = reference_mha(reference, weights, 2).forward(x, x, x, mask=mask,

@@ -30,7 +30,9 @@ from _decoding import Scenario, joined, run_student, scenario
 from _inputs import (
     examples,
     CACHE_AXES,
+    CACHE_FAILS,
     CACHE_IS_THE_FAULT,
+    MHA_IS_THE_FAULT,
     DECODE_AXES,
     WEIGHT_NAMES,
     chunk_schedule,
@@ -38,29 +40,69 @@ from _inputs import (
     to_float,
     variants,
 )
-from composition import decoding_alternatives, full_causal, new_cache, trusted_kv
+from composition import (
+    decode_with_lent_cache,
+    decoding_alternatives,
+    full_causal,
+    new_cache,
+    run_with_some_cache,
+    trusted_kv,
+)
+from proctor.asserts import CheckFailure
+from proctor.sandbox.callback import Trusted
 
 pytestmark = [pytest.mark.task("cached_attention")]
 
 
 def check_scenario(student: Any, reference: Any, check: Any, new_mha: Any,
                    sc: Scenario) -> tuple[Any, Any]:
-    """Decode ``sc`` with the student's code and compare every slot's rows."""
-    mha, cache, outs = run_student(student, new_mha, sc, new_cache(student, sc))
-    ref = reference.MultiHeadAttention(sc.embed_dim, sc.num_heads)
-    for name in WEIGHT_NAMES:
-        getattr(ref, name)[...] = sc.weights[name]
+    """Decode ``sc`` with the student's code and compare every slot's rows. If decoding
+    with the student's own KVCache raises (or it cannot be built), the step is judged with
+    a lent, correct cache instead (no double jeopardy: kv_cache's tests count the cache),
+    and a passing test says so."""
+    mha, cache, outs = run_with_some_cache(student, reference, new_mha, sc)
+    lent = isinstance(cache, Trusted)
+    if lent and check.record is not None:
+        check.record.hint = CACHE_FAILS
+    ref = reference_mha(reference, sc)
+    lent_rows: dict[int, np.ndarray] = {}
+
+    def right_with_a_lent_cache(slot: int) -> bool:
+        """The student's own step, run with a correct lent cache, gives the expected rows
+        (then the student's KVCache is what made them wrong: kv_cache counts it)."""
+        try:
+            if not lent_rows:
+                lent_rows.update(decode_with_lent_cache(student, reference, lambda *a: mha, sc))
+            check(lent_rows[slot], full_causal(ref, sc, slot), what="rows with a lent cache",
+                  rowwise=True, alternatives=[(lambda: full_causal(mha, sc, slot), MHA_IS_THE_FAULT)])
+        except Exception:  # noqa: BLE001 - wrong, or raising, with a correct cache too
+            return False
+        return True
+
     for slot in sc.xs:
         if not outs[slot]:
             continue
-        check(joined(sc, outs[slot], slot), full_causal(ref, sc, slot),
-              what=f"the rows returned by cached_self_attention when {sc.describe(slot)}, "
-                   "against full causal multi-head attention over the whole sequence",
-              variants=variants("decode_variants", sc.weights, sc.num_heads, sc.xs[slot],
-                                sc.chunks(slot), prefix=sc.prefix.get(slot, 0)),
-              axes=DECODE_AXES, rowwise=True,
-              alternatives=decoding_alternatives(student, reference, mha, sc, slot))
+        try:
+            check(joined(sc, outs[slot], slot), full_causal(ref, sc, slot),
+                  what=f"the rows returned by cached_self_attention when {sc.describe(slot)}, "
+                       "against full causal multi-head attention over the whole sequence",
+                  variants=variants("decode_variants", sc.weights, sc.num_heads, sc.xs[slot],
+                                    sc.chunks(slot), prefix=sc.prefix.get(slot, 0)),
+                  axes=DECODE_AXES, rowwise=True,
+                  alternatives=decoding_alternatives(student, reference, mha, sc, slot))
+        except CheckFailure:
+            if lent or not right_with_a_lent_cache(slot):
+                raise
+            if check.record is not None:
+                check.record.hint = CACHE_FAILS
     return mha, cache
+
+
+def reference_mha(reference: Any, sc: Scenario) -> Any:
+    ref = reference.MultiHeadAttention(sc.embed_dim, sc.num_heads)
+    for name in WEIGHT_NAMES:
+        getattr(ref, name)[...] = sc.weights[name]
+    return ref
 
 
 def own_cache_state(student: Any, sc: Scenario) -> dict[str, np.ndarray]:
@@ -117,11 +159,8 @@ def test_several_slots(student: Any, reference: Any, check: Any, new_mha: Any,
                        rng: Any) -> None:
     """Two sequences decoded in slots 2 and 0, interleaved; slot 1 stays empty."""
     sc = scenario(rng, [(2, 3), (0, 2), (2, 1), (0, 1), (0, 1), (2, 2)], max_batch=3)
-    _, cache = check_scenario(student, reference, check, new_mha, sc)
-    check(to_float(cache.cache_lengths), [4, 0, 6],
-          what="kv_cache.cache_lengths after decoding 4 tokens in slot 0 and 6 in slot 2",
-          alternatives=[(lambda: own_cache_state(student, sc)["cache_lengths"],
-                         CACHE_IS_THE_FAULT)])
+    check_scenario(student, reference, check, new_mha, sc)  # the rows only: the cache's
+    # attributes are kv_cache's to judge (a wrong slot shows in the rows anyway)
 
 
 @pytest.mark.points(2)
@@ -135,6 +174,16 @@ def test_continue_after_direct_update(student: Any, reference: Any, check: Any,
     check_scenario(student, reference, check, new_mha, sc)
 
 
+@pytest.mark.points(2)
+def test_large_scores_do_not_overflow(student: Any, reference: Any, check: Any, new_mha: Any,
+                                      rng: Any) -> None:
+    """Tokens 20x larger than usual, so the scores reach the hundreds: the softmax of a
+    decoding step must not overflow either."""
+    sc = scenario(rng, [(0, 3), (0, 1), (0, 2), (0, 1)])
+    sc.xs = {slot: 20.0 * x for slot, x in sc.xs.items()}
+    check_scenario(student, reference, check, new_mha, sc)
+
+
 def test_default_slot_is_zero(student: Any, reference: Any, check: Any, new_mha: Any,
                               rng: Any) -> None:
     """Decoding without a slot argument uses slot 0."""
@@ -142,11 +191,28 @@ def test_default_slot_is_zero(student: Any, reference: Any, check: Any, new_mha:
     check_scenario(student, reference, check, new_mha, sc)
 
 
-def test_cache_grows_by_the_new_tokens(student: Any, check: Any, new_mha: Any,
-                                       rng: Any) -> None:
+@pytest.mark.requires("test_prefill_then_single_tokens")
+def test_cache_grows_by_the_new_tokens(student: Any, reference: Any, check: Any, new_mha: Any,
+                                       rng: Any, record: Any) -> None:
     """Decoding appends the new keys and values to the cache through kv_cache.update."""
     sc = scenario(rng, [(0, 3), (0, 1), (0, 2)], max_len=8)
-    _, cache, _ = run_student(student, new_mha, sc)
+    _, cache, _ = run_with_some_cache(student, reference, new_mha, sc)
+    if isinstance(cache, Trusted):  # the student's own cannot decode: what went into the
+        # lent one shows whether decoding appends through update
+        record.hint = CACHE_FAILS
+        cache = cache.obj
+        check(to_float(cache.cache_lengths), [6],
+              what="the lent KV cache's cache_lengths after decoding 3 + 1 + 2 tokens")
+        for name, expected in zip(("cached_keys", "cached_values"), trusted_kv(sc, 0)):
+            check(to_float(getattr(cache, name))[0, :, :6], expected, axes=CACHE_AXES,
+                  what=f"the lent KV cache's {name}[0, :, :6] after decoding 6 tokens")
+        return
+    try:
+        own_cache_state(student, sc)
+    except Exception:  # noqa: BLE001 - the student's KVCache cannot be updated or read back
+        # directly: what decoding left in it cannot be judged here; kv_cache's tests count it
+        record.hint = CACHE_IS_THE_FAULT
+        return
     own: dict[str, np.ndarray] = {}
 
     def own_state(name: str) -> Callable[[], np.ndarray]:
@@ -168,10 +234,14 @@ def test_cache_grows_by_the_new_tokens(student: Any, check: Any, new_mha: Any,
                              CACHE_IS_THE_FAULT)])
 
 
-def test_weights_unchanged(student: Any, check: Any, new_mha: Any, rng: Any) -> None:
+@pytest.mark.requires("test_prefill_then_single_tokens")
+def test_weights_unchanged(student: Any, reference: Any, check: Any, new_mha: Any,
+                          rng: Any, record: Any) -> None:
     """Decoding leaves the attention weights unchanged."""
     sc = scenario(rng, [(0, 3), (0, 1)])
-    mha, _, _ = run_student(student, new_mha, sc)
+    mha, cache, _ = run_with_some_cache(student, reference, new_mha, sc)
+    if isinstance(cache, Trusted):
+        record.hint = CACHE_FAILS
     for name in WEIGHT_NAMES:
         check(getattr(mha, name), sc.weights[name],
               what=f"mha.{name} after decoding (decoding must not modify the weights)")

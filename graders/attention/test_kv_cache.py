@@ -19,6 +19,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from proctor.asserts import describe_value
 from _inputs import examples, CACHE_AXES, Op, new_entries, seeds, to_float, update, variants
 
 pytestmark = [pytest.mark.task("kv_cache")]
@@ -50,7 +51,7 @@ def compare_update(check: Any, shape: tuple[int, int, int, int], done: list[Op],
     """After the last of ``done``: cache_lengths first (it tells apart mistakes that return
     the same keys), then the returned keys and values, each with the cache variants."""
     assert isinstance(result, (tuple, list)) and len(result) == 2, (
-        f"update must return the tuple (keys, values); got {type(result).__name__}"
+        f"update must return the tuple (keys, values); got {describe_value(result)}"
     )
     step = _describe(done)
     check(to_float(cache.cache_lengths), ref.cache_lengths,
@@ -126,6 +127,7 @@ def test_cached_arrays_hold_the_updates(student: Any, reference: Any, check: Any
           what="cached_values of the updated slot, positions 0-4", axes=CACHE_AXES)
 
 
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 def test_fill_to_exactly_max_length(student: Any, reference: Any, check: Any,
                                     rng: Any) -> None:
     """Updates that fill a slot to exactly max_seq_length are accepted."""
@@ -133,6 +135,7 @@ def test_fill_to_exactly_max_length(student: Any, reference: Any, check: Any,
     replay(student, reference, check, (1, 5, 1, 4), ops)
 
 
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 @pytest.mark.points(2)
 def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any) -> None:
     """An update past max_seq_length raises ValueError and leaves the cache unchanged."""
@@ -156,6 +159,7 @@ def test_overflow_raises_and_changes_nothing(student: Any, check: Any, rng: Any)
           axes=CACHE_AXES)
 
 
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 def test_overflow_from_empty(student: Any, check: Any, rng: Any) -> None:
     """An update longer than max_seq_length raises ValueError even on an empty slot."""
     cache = student.KVCache(1, 3, 1, 2)
@@ -178,6 +182,7 @@ def test_reset_one_slot(student: Any, reference: Any, check: Any, rng: Any) -> N
           what="cache_lengths after resetting slot 0 and updating both slots again")
 
 
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 def test_reset_all_slots(student: Any, reference: Any, check: Any, rng: Any) -> None:
     """reset() with no slot empties every slot."""
     ops = [update(0, *new_entries(rng, 1, 3, 2)), update(1, *new_entries(rng, 1, 2, 2)),
@@ -188,6 +193,7 @@ def test_reset_all_slots(student: Any, reference: Any, check: Any, rng: Any) -> 
           what="cache_lengths after reset() and one more update")
 
 
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 def test_reset_frees_room(student: Any, reference: Any, check: Any, rng: Any) -> None:
     """After a reset a slot holds max_seq_length positions again."""
     ops = [update(0, *new_entries(rng, 1, 4, 2)), ("reset", (0,)),
@@ -200,7 +206,7 @@ def test_memory_usage_reports_total(student: Any) -> None:
     usage = student.KVCache(2, 16, 4, 8).get_memory_usage()
     assert isinstance(usage, dict) and "total_cache_memory_mb" in usage, (
         "get_memory_usage() should return a dict with the key 'total_cache_memory_mb'; got "
-        f"{type(usage).__name__}" + (f" with keys {sorted(usage)}" if isinstance(usage, dict)
+        f"{describe_value(usage)}" + (f" with keys {sorted(usage)}" if isinstance(usage, dict)
                                      else "")
     )
     total = usage["total_cache_memory_mb"]

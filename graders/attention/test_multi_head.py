@@ -21,6 +21,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from proctor.asserts import CheckFailure, describe_value
 from _inputs import (
     examples,
     MHA_AXES,
@@ -66,7 +67,7 @@ def run(
         result = mha.forward(query, key, value, mask=mask, return_attention_weights=True)
         assert isinstance(result, (tuple, list)) and len(result) == 2, (
             "MultiHeadAttention.forward(..., return_attention_weights=True) must return the "
-            f"tuple (output, weights); got {type(result).__name__}"
+            f"tuple (output, weights); got {describe_value(result)}"
         )
         out, w = result
     else:
@@ -129,6 +130,20 @@ def test_mask_3d(student: Any, reference: Any, check: Any, new_mha: Any, own_sdp
         mask, what=f"with a (batch, seq_q, seq_k) {kind} mask, batch={batch}, num_heads=2")
 
 
+@pytest.mark.points(2)
+def test_large_scores_do_not_overflow(student: Any, reference: Any, check: Any, new_mha: Any,
+                                      own_sdpa_mha: Any, rng: Any) -> None:
+    """Inputs 20x larger than usual: each head's scores reach the hundreds (exp overflows
+    unless the row maximum is subtracted), with and without a causal mask."""
+    x = 20.0 * rng.standard_normal((2, 4, 8))
+    weights = mha_weights(rng, 8)
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, weights, 2,
+        what="when the scores reach the hundreds")
+    run(student, reference, check, new_mha, own_sdpa_mha, x, x, x, weights, 2,
+        np.tril(np.ones((4, 4), dtype=bool)),
+        what="with a causal mask when the scores reach the hundreds")
+
+
 def test_one_head(student: Any, reference: Any, check: Any, new_mha: Any, own_sdpa_mha: Any,
                   rng: Any) -> None:
     """With a single head, the output is the expected one."""
@@ -163,9 +178,16 @@ def test_parameters_are_the_weights(student: Any, check: Any, new_mha: Any, rng:
     """``parameters == [w_q, w_k, w_v, w_o]``: the very arrays, so writes show through."""
     weights = mha_weights(rng, 8)
     params = new_mha(8, 2, weights).parameters
+    if callable(params):
+        raise CheckFailure(
+            "Checking MultiHeadAttention.parameters: it should be the list attribute "
+            f"[w_q, w_k, w_v, w_o]; yours is {describe_value(params)}.",
+            {"checked": "parameters", "got": describe_value(params)},
+            "The contract asks for an attribute, not a method: set self.parameters = "
+            "[self.w_q, self.w_k, self.w_v, self.w_o] in __init__.")
     assert isinstance(params, (list, tuple)) and len(params) == 4, (
-        f"parameters should be the list [w_q, w_k, w_v, w_o]; got {type(params).__name__} "
-        f"of length {len(params) if isinstance(params, (list, tuple)) else '?'}"
+        f"parameters should be the list [w_q, w_k, w_v, w_o]; got {describe_value(params)}"
+        + (f" of length {len(params)}" if isinstance(params, (list, tuple)) else "")
     )
     for name, p in zip(WEIGHT_NAMES, params):
         check(p, weights[name], what=f"parameters[{WEIGHT_NAMES.index(name)}] after writing "
@@ -191,6 +213,7 @@ def test_forward_reads_weights_on_every_call(student: Any, reference: Any, check
           alternatives=[(lambda: own_sdpa_mha(x, x, x, weights, 2), SDPA_IS_THE_FAULT)])
 
 
+@pytest.mark.requires("test_self_attention")
 def test_forward_leaves_weights_unchanged(student: Any, check: Any, new_mha: Any,
                                           rng: Any) -> None:
     """forward leaves the weight arrays unchanged."""

@@ -177,7 +177,7 @@ MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
          ("    out = mha.attention.forward(q, keys, values, mask=mask)\n",
           "    out = mha.attention.forward(q, keys, values)\n"
           "    kv_cache.update(batch_idx, k, v)\n")]),
-    "decode_no_cache": ("cached_attention", "only to its own new tokens",
+    "decode_no_cache": ("cached_attention,efficiency", "only to its own new tokens",
                         "attends to the new tokens only",
                         [("    keys, values = kv_cache.update(batch_idx, k, v)\n",
                           "    kv_cache.update(batch_idx, k, v)\n    keys, values = k, v\n"),
@@ -185,4 +185,25 @@ MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     "decode_no_out_proj": ("cached_attention", "output projection", "forgets w_o",
                            [("return (mha._merge_heads(out[None]) @ mha.w_o)[0]",
                              "return mha._merge_heads(out[None])[0]")]),
+    # ------------------------------------------------------------------ hint fixes (issue 12)
+    "sdpa_mask_ignored": ("scaled_dot_product", "no effect", "masked scores computed and dropped",
+                          [("            scores = np.where(mask != 0, scores, -1e9)\n",
+                            "            np.where(mask != 0, scores, -1e9)\n")]),
+    "sdpa_softmax_eps": ("scaled_dot_product", "epsilon", "softmax denominator + 1e-3",
+                         [("np.sum(exp_scores, axis=-1, keepdims=True)",
+                           "(np.sum(exp_scores, axis=-1, keepdims=True) + 1e-3)")]),
+    "mha_assert_divisible": ("multi_head", "raise ValueError", "assert instead of ValueError",
+                             [("        if embed_dim % num_heads != 0:\n"
+                               "            raise ValueError(\"embed_dim must be divisible by num_heads\")\n",
+                               "        assert embed_dim % num_heads == 0, \"embed_dim must be divisible\"\n")]),
+    "mha_parameters_method": ("multi_head", "self.parameters =", "parameters() is a method",
+                              [("        self.parameters = [self.w_q, self.w_k, self.w_v, self.w_o]\n", ""),
+                               ("    def _split_heads(self, x):",
+                                "    def parameters(self):\n"
+                                "        return [self.w_q, self.w_k, self.w_v, self.w_o]\n\n"
+                                "    def _split_heads(self, x):")]),
+    "kv_assert_overflow": ("kv_cache", "raise ValueError", "assert instead of ValueError",
+                           [("        if end > self.max_seq_length:\n"
+                             "            raise ValueError(\"cache is full\")\n",
+                             "        assert end <= self.max_seq_length, \"cache is full\"\n")]),
 }

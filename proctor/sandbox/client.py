@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.sandbox import isolation
+from proctor.sandbox.callback import CallbackTable
 from proctor.sandbox.child import wire
 
 #: The most a child may send back in one reply (arrays included).
@@ -206,10 +207,13 @@ class Child:
         self.death: str | None = None
 
     def request(self, header: dict, buffers: list[memoryview] | None = None, *,
-                timeout: float, on_progress: Any = None) -> tuple[dict, list[bytearray]]:
+                timeout: float, on_progress: Any = None,
+                on_callback: Any = None) -> tuple[dict, list[bytearray]]:
         """Send one request and wait for its reply, at most ``timeout`` seconds.
 
-        ``on_progress(header)`` receives interim messages (load progress) before the reply.
+        ``on_progress(header)`` receives interim messages (load progress) before the reply;
+        ``on_callback(header, buffers)`` answers the student code's calls to objects lent
+        with this request (``proctor.sandbox.callback``), returning ``(header, buffers)``.
         """
         if not self.alive:
             raise SandboxCrashed(self.death or "the submission's process is not running")
@@ -222,6 +226,10 @@ class Child:
                 reply, reply_buffers = wire.recv_msg(self.sock, MAX_REPLY_BYTES)
                 if "progress" in reply and on_progress is not None:
                     on_progress(reply)
+                    continue
+                if "callback" in reply:  # nothing lent: refused (see callback.py)
+                    answer = on_callback or CallbackTable().serve
+                    wire.send_msg(self.sock, *answer(reply, reply_buffers))
                     continue
                 return reply, reply_buffers
         except socket.timeout:

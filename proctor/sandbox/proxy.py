@@ -22,6 +22,7 @@ import functools
 import time
 from typing import Any
 
+from proctor.sandbox.callback import CallbackTable, Trusted
 from proctor.sandbox.child import wire
 from proctor.sandbox.client import Child, ChildLimits, Sandbox, SandboxCrashed, SandboxTimeout
 from proctor.submission import Submission
@@ -82,6 +83,7 @@ class StudentSession:
         self.timed_out_measuring: dict[str, str] = {}
         #: Set by the plugin while a cost test runs (see the module docstring).
         self.measuring_cost = False
+        self.lent = CallbackTable()  # trusted objects passed in the current request
 
     # ------------------------------------------------------------------ lifecycle
     def remaining(self) -> float:
@@ -149,6 +151,7 @@ class StudentSession:
         self.ensure_loaded()
         assert self.child is not None
         buffers: list[memoryview] = []
+        self.lent.clear()  # lent only with this request (an earlier one may have failed to encode)
         for key, value in (payload or {}).items():
             header[key] = wire.encode(value, buffers, self._encode_object)
         header["timed_out"] = sorted(self.timed_out) + (sorted(self.timed_out_measuring) if self.measuring_cost else [])
@@ -156,7 +159,8 @@ class StudentSession:
         if timeout <= 0:
             raise SandboxTimeout(self._budget_spent())
         try:
-            reply, reply_buffers = self.child.request(header, buffers, timeout=timeout)
+            reply, reply_buffers = self.child.request(header, buffers, timeout=timeout,
+                                                      on_callback=self.lent.serve)
         except SandboxTimeout as exc:
             if timeout < self.call_timeout_s:
                 raise SandboxTimeout(self._budget_spent()) from None
@@ -165,6 +169,8 @@ class StudentSession:
             message = f"{callable_name} ran for more than {timeout:.3g} s and was stopped"
             (self.timed_out_measuring if self.measuring_cost else self.timed_out)[callable_name] = message
             raise SandboxTimeout(message) from None
+        finally:
+            self.lent.clear()
         if not reply.get("ok"):
             error = reply.get("error") or {}
             if error.get("type") == "TimedOutBefore":  # it reached a callable that timed out before
@@ -187,6 +193,8 @@ class StudentSession:
         return self.timed_out_measuring.get(callable_name) if self.measuring_cost else None
 
     def _encode_object(self, value: Any) -> dict:
+        if isinstance(value, Trusted):
+            return self.lent.lend(value)
         if isinstance(value, RemoteObject):
             if value._generation != self.generation:
                 raise SandboxCrashed("this object belonged to a submission process that has since been restarted")
@@ -221,6 +229,13 @@ class StudentSession:
                 self.request({"op": "release"})
             except Exception:  # noqa: BLE001
                 pass
+
+
+class RemoteMethod(functools.partial):
+    """A student object's method, called in the sandbox. Messages describe it as "a method"
+    (``proctor.asserts.describe_value``), never as the partial it is built from."""
+
+    _student_description = staticmethod(lambda value: "a method")
 
 
 def _call_payload(args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -268,6 +283,7 @@ class RemoteObject:
     """A student object that lives in the sandbox."""
 
     __slots__ = ("_session", "_ref", "_type", "_generation", "_methods")
+    _student_description = staticmethod(lambda value: f"a {value._type} object")
 
     def __init__(self, session: StudentSession, ref: int, type_name: str, generation: int) -> None:
         self._session = session
@@ -290,7 +306,7 @@ class RemoteObject:
             if not (isinstance(value, dict) and value.get("__method__") is True):
                 return value
             self._methods.add(name)
-        return functools.partial(self._call, name)
+        return RemoteMethod(self._call, name)
 
     def _call(self, name: str | None, *args: Any, **kwargs: Any) -> Any:
         return self._session.request({"op": "call", "target": self._target(), "name": name},

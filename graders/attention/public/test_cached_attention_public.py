@@ -40,6 +40,7 @@ def test_decoding_matches_full_causal_attention(student: Any, check: Any, golden
           variants=case["variants"]["output"], axes=DECODE_AXES, also=USES_YOUR_MHA_AND_CACHE)
 
 
+@pytest.mark.requires("test_cached_attention.py::test_prefill_then_single_tokens")
 def test_output_shape(student: Any, new_mha: Any, rng: Any) -> None:
     """A prompt of 4 tokens and one decoded token come back with the shape of the tokens passed
     in."""

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from _inputs import USES_YOUR_SDPA, Case, blocking, quarter_steps, seeds, to_float
-from proctor.asserts import CheckFailure, assert_close
+from proctor.asserts import CheckFailure, assert_close, describe_value
 
 pytestmark = [pytest.mark.visibility("public")]
 
@@ -188,8 +188,8 @@ def _pair(result: Any, what: str) -> tuple[Any, Any]:
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailure(
             f"{what} with return_attention_weights=True should return (output, weights); "
-            f"it returned a {type(result).__name__}.",
-            {"checked": what, "returned": type(result).__name__},
+            f"it returned {describe_value(result)}.",
+            {"checked": what, "returned": describe_value(result)},
         )
     return result[0], result[1]
 
@@ -215,6 +215,7 @@ def _mha(student: Any, setup: dict[str, Any],
 
 
 @pytest.mark.task("causal_mask")
+@pytest.mark.requires("test_causal_mask_public.py::test_small_mask")
 @EXAMPLES
 @example(n=3)
 @given(n=st.integers(1, 8))
@@ -254,6 +255,7 @@ def test_causal_mask_grows_by_a_row_and_a_column(student, tol, n):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.zeros((1, 2, 1)), key=np.zeros((1, 2, 1)),
                    value=np.zeros((1, 2, 1)), mask=np.array([[True, False], [False, False]])))
@@ -302,6 +304,7 @@ def test_weight_rows_sum_to_one(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.array([[[1.0], [1.0]]]), key=np.zeros((1, 2, 1)),
                    value=np.array([[[1.0], [0.0]]]), p=0, key_change=0.25, value_change=0.25))
@@ -327,6 +330,7 @@ def test_causal_outputs_ignore_future_tokens(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=THREE_TOKENS)
 @given(case=with_order("query"))
@@ -341,6 +345,7 @@ def test_permuting_queries_permutes_outputs(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=THREE_TOKENS)
 @given(case=with_order("key"))
@@ -354,6 +359,7 @@ def test_permuting_keys_and_values_together_changes_nothing(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.array([[[1.0], [-1.0]]]), key=np.zeros((1, 1, 1)),
                    value=np.ones((1, 1, 1)), shift=np.ones(1)))
@@ -368,6 +374,7 @@ def test_adding_a_vector_to_every_key_changes_nothing(student, tol, case):
 
 
 @pytest.mark.task("scaled_dot_product")
+@pytest.mark.requires("test_scaled_dot_product_public.py::test_small_fixed_case")
 @EXAMPLES
 @example(case=Case(query=np.ones((1, 1, 1)), key=np.zeros((1, 2, 1)),
                    value=np.array([[[1.0], [0.0]]]), every_key=np.ones(1)))
@@ -436,6 +443,7 @@ def test_mha_causal_outputs_ignore_future_tokens(student, tol, setup):
 
 
 @pytest.mark.task("kv_cache")
+@pytest.mark.requires("test_kv_cache_public.py::test_updates_append")
 @EXAMPLES
 @example(plan=Case(num_heads=1, head_dim=1, slot=1,
                    chunks=[(np.array([[[1.0]]]), np.array([[[-1.0]]])),

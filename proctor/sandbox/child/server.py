@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import loader
+import trusted
 import wire
 
 MAX_REQUEST_BYTES = 1 << 30
@@ -79,6 +80,7 @@ class Server:
         self.namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": __builtins__}
         self.handles = _Handles()
         self.stubbed: dict[str, tuple[Any, str, Any]] = {}  # qualname -> (owner, attribute, original)
+        self.lent: set[int] = set()  # objects the trusted side lent for the current request
 
     # ----------------------------------------------------------------- encoding
     def _encode_result(self, value: Any) -> tuple[Any, list[memoryview]]:
@@ -91,7 +93,30 @@ class Server:
         return wire.encode(value, buffers, on_object), buffers
 
     def _decode_args(self, obj: Any, buffers: list[bytearray]) -> Any:
-        return wire.decode(obj, buffers, self.handles.get)
+        return wire.decode(obj, buffers, self._on_ref)
+
+    def _on_ref(self, ref: dict) -> Any:
+        if "__callback__" not in ref:
+            return self.handles.get(ref)
+        number = int(ref["__callback__"])
+        self.lent.add(number)
+        return trusted.TrustedProxy(self._ask, number, str(ref.get("type", "object")))
+
+    def _ask(self, number: int, header: dict, args: tuple = (), kwargs: dict | None = None) -> Any:
+        """A lent object's attribute or method: ask the trusted side, which is waiting for
+        this request's reply. Only during the request the object came with."""
+        if number not in self.lent:
+            raise RuntimeError("this object was lent by the grader for one call only and can "
+                               "no longer be used")
+        buffers: list[memoryview] = []
+        header = {**header, "callback": number,
+                  "args": wire.encode(_unwrap_deep(list(args)), buffers),
+                  "kwargs": wire.encode(_unwrap_deep(dict(kwargs or {})), buffers)}
+        wire.send_msg(self.sock, header, buffers)
+        reply, reply_buffers = wire.recv_msg(self.sock, MAX_REQUEST_BYTES)
+        if not reply.get("ok"):
+            raise trusted.error(reply.get("error") or {})
+        return wire.decode(reply.get("value"), reply_buffers)
 
     # ----------------------------------------------------------------- requests
     def serve(self) -> None:
@@ -107,6 +132,8 @@ class Server:
             except BaseException as exc:  # noqa: BLE001 - student code may raise anything
                 wire.send_msg(self.sock, {"ok": False, "error": loader.describe_error(
                     exc, lambda fn: not fn.startswith(CHILD_DIR))})
+            finally:
+                self.lent.clear()
 
     def dispatch(self, header: dict, buffers: list[bytearray]) -> Any:
         op = header.get("op")
@@ -215,10 +242,14 @@ class Server:
         return (_Keep(result) if isinstance(fn, type) else result), modified
 
     def assign(self, header: dict, buffers: list[bytearray]) -> None:
-        """Write into an existing array attribute in place (``w[...] = W``)."""
+        """Write into an existing array attribute in place (``w[...] = W``), or into a list
+        of numbers of the same length (``lengths[:] = [...]``)."""
         obj = self.handles.get(header["target"])
         target = unwrap_tensor(getattr(obj, header["name"]))
         value = self._decode_args(header["value"], buffers)
+        if isinstance(target, list) and np.ndim(value) == 1 and len(target) == len(value):
+            target[:] = np.asarray(value).tolist()  # a list of numbers, e.g. one length per slot
+            return None
         if not isinstance(target, np.ndarray):
             raise TypeError(f"{header['name']} is a {type(target).__name__}, not an array "
                             "(or a Tensor whose .data is an array) that can be written in place")
@@ -308,6 +339,8 @@ def _unwrap_deep(value: Any) -> Any:
         return tuple(_unwrap_deep(v) for v in value)
     if isinstance(value, list):
         return [_unwrap_deep(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unwrap_deep(v) for k, v in value.items()}
     return unwrap_tensor(value)
 
 

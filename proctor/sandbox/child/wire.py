@@ -142,8 +142,8 @@ def decode(obj: Any, buffers: list[bytearray], on_ref: Callable[[dict], Any] | N
         return {str(k): decode(v, buffers, on_ref) for k, v in obj["__map__"].items()}
     if "__float__" in obj:
         return float(obj["__float__"])
-    if "__ref__" in obj and on_ref is not None:
-        return on_ref(obj)
+    if ("__ref__" in obj or "__callback__" in obj) and on_ref is not None:
+        return on_ref(obj)  # a sandbox handle, or an object the trusted side lends
     raise WireError("unexpected object in message")
 
 

@@ -29,6 +29,7 @@ def test_small_mask(student: Any, check: Any, golden: Any) -> None:
           variants=case["variants"]["mask"], axes=MASK_AXES)
 
 
+@pytest.mark.requires("test_small_mask")
 def test_entries_are_zero_or_one(student: Any) -> None:
     """True/1 may attend, False/0 blocked: nothing else (not an additive -1e9/-inf mask)."""
     mask = np.asarray(student.create_causal_mask(5), dtype=np.float64)

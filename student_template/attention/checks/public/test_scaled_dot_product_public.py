@@ -44,6 +44,7 @@ def test_small_fixed_case_with_causal_mask(student: Any, check: Any, golden: Any
                      "on a small example with a causal mask")
 
 
+@pytest.mark.requires("test_small_fixed_case")
 def test_weights_rows_sum_to_one(student: Any, rng: Any) -> None:
     """Each query's weights over the keys are a probability distribution."""
     q, k, v = qkv(rng, 2, 3, 6, 4, 4)
