@@ -370,6 +370,8 @@ def _apply_requirements(outcome: Outcome, outcomes: dict[str, Outcome]) -> None:
                        "pass: code that does no real work could also satisfy it on its own.")
     outcome.hint = f"Make {names} pass first; this check then counts too."
     outcome.details = {**(outcome.details or {}), "requires": [o.id for o in failed]}
+    # Its cause is the required test's: the feedback lists that misconception once, not twice.
+    outcome.misconception = next((o.misconception for o in failed if o.misconception), None)
 
 
 def _hide_local_constants() -> Callable[[], None]:

@@ -125,6 +125,6 @@ def test_gradescope_grades_every_example_like_proctor_grade(autograder, tmp_path
         if key == "correct.py":
             assert results["score"] == 100
         if key == "load_error":
-            assert "While loading your code (line " in results["output"]
+            assert "While loading your code, line " in results["output"]
             assert "RuntimeError: left over from testing" in results["output"]
         assert "None" not in results["output"], results["output"]
