@@ -195,19 +195,32 @@ def _does_no_work(what: str, problem: str, hint: str) -> CheckFailure:
 
 
 def _require_attention_works(sdpa: Any, rng: np.random.Generator, tol: Any) -> None:
-    """SDPA's output must be finite and change with its keys and with its values: zeros, a
-    constant, NaN, an echo of the query or uniform weights are cheap but do no attention."""
+    """SDPA's output must be finite, the same for the same inputs, and change with its keys
+    and with its values: zeros, a constant, NaN, an echo of the query, noise or uniform
+    weights are cheap but do no attention."""
     q, k, v = (rng.standard_normal((1, 5, 4)) for _ in range(3))
     base = _as_floats(sdpa.forward(q, k, v))
+    again = _as_floats(sdpa.forward(q, k, v))
     new_k = _as_floats(sdpa.forward(q, rng.standard_normal(k.shape), v))
     new_v = _as_floats(sdpa.forward(q, k, rng.standard_normal(v.shape)))
     what = "ScaledDotProductAttention.forward"
-    if not all(np.isfinite(a).all() for a in (base, new_k, new_v)):
+    if not all(np.isfinite(a).all() for a in (base, again, new_k, new_v)):
         raise _does_no_work(what, "returned NaN or inf on ordinary inputs", SDPA_WORK_HINT)
+    if not _same(base, again, tol):
+        raise _does_no_work(what, "returned different outputs for the same inputs", SDPA_WORK_HINT)
     for changed, got in (("keys", new_k), ("values", new_v)):
         if _same(base, got, tol):
             raise _does_no_work(what, f"returned the same output when only the {changed} "
                                 "changed", SDPA_WORK_HINT)
+
+
+def _attention_does_work(student: Any, rng: np.random.Generator, tol: Any) -> bool:
+    """Does the student's ScaledDotProductAttention pass :func:`_require_attention_works`?"""
+    try:
+        _require_attention_works(student.ScaledDotProductAttention(dropout=0.0), rng, tol)
+    except Exception:  # noqa: BLE001 - one that raises does no work either
+        return False
+    return True
 
 
 def _update_returns_history(student: Any, rng: np.random.Generator, tol: Any) -> bool:
@@ -226,22 +239,29 @@ def _update_returns_history(student: Any, rng: np.random.Generator, tol: Any) ->
 
 def _require_update_stores(student: Any, rng: np.random.Generator, tol: Any) -> None:
     """``KVCache.update`` must write the new keys into ``cached_keys`` and return them with
-    what it returns (at any position: where is kv_cache's concern): an update that stores
-    nothing, or returns zeros, NaN or noise, is cheap but does no work."""
+    keys the slot held before (at any position: where is kv_cache's concern): an update
+    that stores nothing, or returns zeros, NaN, noise or an echo of its input, is cheap but
+    does no work (returning the history without copying it all is what is measured)."""
     cache = student.KVCache(1, 4, NUM_HEADS, HEAD_DIM)
-    _prefill(cache, *_random_kv(rng, 2), 2)
+    earlier_k, earlier_v = _random_kv(rng, 2)
+    _prefill(cache, earlier_k, earlier_v, 2)
     new_k, new_v = _random_kv(rng, 1)
     returned = cache.update(0, new_k, new_v)
     stored = _as_floats(cache.cached_keys)[0]  # (heads, positions, head_dim)
 
-    def holds(a: np.ndarray) -> bool:
-        return a.ndim == 3 and any(_same(a[:, p:p + 1], new_k, tol) for p in range(a.shape[1]))
+    def holds(a: np.ndarray, part: np.ndarray) -> bool:
+        width = part.shape[1]
+        return a.ndim == 3 and any(_same(a[:, p:p + width], part, tol)
+                                   for p in range(a.shape[1] - width + 1))
 
+    returned = [_as_floats(r) for r in returned] if isinstance(returned, (tuple, list)) else []
     problem = None
-    if not holds(stored):
+    if not holds(stored, new_k):
         problem = "did not write the new keys into cached_keys"
-    elif not (isinstance(returned, (tuple, list)) and any(holds(_as_floats(r)) for r in returned)):
+    elif not any(holds(r, new_k) for r in returned):
         problem = "did not return the new keys among what it returned"
+    elif not any(holds(r, earlier_k[:, p:p + 1]) for r in returned for p in range(2)):
+        problem = "returned the new keys without any of the ones the slot already held"
     if problem:
         raise _does_no_work("KVCache.update", problem,
                             "update writes the new keys and values into the preallocated "
@@ -264,7 +284,8 @@ def _require_decoding_works(student: Any, reference: Any, mha: Any, rng: np.rand
                             tol: Any, make_cache: Callable[[int], Any]) -> None:
     """A decode step's newest outputs must be finite and change when the earlier cached
     keys change, and when the earlier cached values change (caches alike but for those,
-    the same new tokens): zeros, a constant, NaN, an echo or uniform weights do no work.
+    the same new tokens), and be the same for the same cache and tokens: zeros, a constant,
+    NaN, an echo, noise or uniform weights do no work.
 
     The caches come from ``make_cache`` (a lent one if the student's does not work). For
     outputs that follow the values but not the keys, a wrong ScaledDotProductAttention
@@ -274,21 +295,26 @@ def _require_decoding_works(student: Any, reference: Any, mha: Any, rng: np.rand
     keys, values = _random_kv(rng, prompt_len)
     other_keys, other_values = _random_kv(rng, prompt_len)
     outs = []
-    for k, v in ((keys, values), (other_keys, values), (keys, other_values)):
+    for k, v in ((keys, values), (keys, values), (other_keys, values), (keys, other_values)):
         cache = make_cache(prompt_len + 4)
         _prefill(cache, k, v, prompt_len)
         outs.append(_as_floats(student.cached_self_attention(mha, x_new, cache, 0)))
-    base, new_keys, new_values = outs
+    base, again, new_keys, new_values = outs
     problem, excused = None, False
     if not all(np.isfinite(o).all() for o in outs):
         problem = "returned NaN or inf on ordinary inputs"
+    elif not _same(base, again, tol):
+        problem = "returned different outputs for the same cache and the same new tokens"
     elif _same(base, new_values, tol):
         problem = ("gave the same output for the same new tokens whatever earlier values the "
                    "cache held")
     elif _same(base, new_keys, tol):
         problem = ("gave the same output for the same new tokens whatever earlier keys the "
                    "cache held (its weights do not depend on the keys)")
-        excused = not _attention_is_right(student, reference, rng, tol)
+        # an ordinary SDPA bug is charged in its own task; an SDPA that ignores its keys
+        # (uniform weights) does no attention, so the step built on it does no work either
+        excused = (not _attention_is_right(student, reference, rng, tol)
+                   and _attention_does_work(student, rng, tol))
     if problem and not excused:
         raise _does_no_work("cached_self_attention", problem, DECODE_WORK_HINT)
 

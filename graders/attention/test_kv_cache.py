@@ -202,7 +202,7 @@ def test_reset_frees_room(student: Any, reference: Any, check: Any, rng: Any) ->
 
 
 def test_memory_usage_reports_total(student: Any) -> None:
-    """get_memory_usage() reports the cache's total size in MB."""
+    """get_memory_usage() reports the cache's total size in MB, which grows with the cache."""
     usage = student.KVCache(2, 16, 4, 8).get_memory_usage()
     assert isinstance(usage, dict) and "total_cache_memory_mb" in usage, (
         "get_memory_usage() should return a dict with the key 'total_cache_memory_mb'; got "
@@ -212,6 +212,12 @@ def test_memory_usage_reports_total(student: Any) -> None:
     total = usage["total_cache_memory_mb"]
     assert isinstance(total, (int, float)) and total > 0, (
         f"total_cache_memory_mb should be a positive number of megabytes; got {total!r}"
+    )
+    longer = student.KVCache(2, 32, 4, 8).get_memory_usage()["total_cache_memory_mb"]
+    assert isinstance(longer, (int, float)) and abs(longer / total - 2) < 0.02, (
+        "total_cache_memory_mb should follow the cache's size: a cache twice as long (32 "
+        f"positions, not 16) should report twice the megabytes, but reported {longer!r} "
+        f"against {total!r}"
     )
 
 

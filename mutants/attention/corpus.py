@@ -134,7 +134,7 @@ MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
                     "keys = self.cached_keys[batch_idx]"),
                    ("values = self.cached_values[batch_idx, :, :end, :]",
                     "values = self.cached_values[batch_idx]")]),
-    "kv_only_new": ("kv_cache", "only the new", "returns just the new entries",
+    "kv_only_new": ("kv_cache,efficiency", "only the new", "returns just the new entries",
                     [("        return keys, values\n\n    def reset",
                       "        return new_keys, new_values\n\n    def reset")]),
     "kv_ignore_slot": ("kv_cache", "same slot", "everything in slot 0",
