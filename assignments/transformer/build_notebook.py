@@ -569,26 +569,9 @@ md(
 # =============================================================================== output
 
 
-def render() -> str:
-    """The exact text of transformer.ipynb (nbformat's sorted-key JSON, trailing newline)."""
-    import nbformat
-
-    text = nbformat.writes(_nb.build(), version=4)
-    return text if text.endswith("\n") else text + "\n"
-
-
-def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = NOTEBOOK_PATH.read_text(encoding="utf-8") if NOTEBOOK_PATH.exists() else ""
-        if current != text:
-            print(f"{NOTEBOOK_PATH} is stale: run python {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    NOTEBOOK_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {NOTEBOOK_PATH}")
-    return 0
+_nb.NOTEBOOK_PATH = NOTEBOOK_PATH  # the attention builder's render/main, on our cells and path
+render = _nb.render
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(_nb.main(sys.argv[1:]))
