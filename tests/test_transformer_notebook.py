@@ -82,3 +82,27 @@ def test_released_stub_scores_zero_and_leaks_nothing(monkeypatch):
     errors = run_cells(released, monkeypatch)
     for grade_id in GRADE_CELLS:
         assert errors[grade_id] == "NotImplementedError", grade_id
+
+
+def _mutants():
+    from proctor.audit.corpus import load_corpus
+
+    corpus = load_corpus(ROOT / "mutants" / "transformer")
+    return [e for e in corpus.entries if e.task not in (None, "efficiency")]
+
+
+@pytest.mark.parametrize("entry", _mutants(), ids=lambda e: e.name)
+def test_notebook_tests_catch_every_mutant_in_its_own_part(entry, monkeypatch):
+    """Each value-changing mutant fails its own part's grade cell, and no grade cell outside
+    the parts its corpus entry says it may reach."""
+    code_cells = [c for c in source().cells if c.cell_type == "code"]
+    nb = nbformat.v4.new_notebook()
+    setup = next(c for c in code_cells if c.id == "setup")
+    mutant = nbformat.v4.new_code_cell(entry.text)
+    mutant.id = "mutant"
+    nb.cells = [setup, mutant] + [c for c in code_cells if c.id in GRADE_CELLS]
+    errors = run_cells(nb, monkeypatch)
+    assert errors["mutant"] == ""
+    failed = {cell[len("test_"):] for cell in GRADE_CELLS if errors[cell]}
+    assert entry.task in failed
+    assert failed <= {entry.task, *entry.shared}

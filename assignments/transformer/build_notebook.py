@@ -311,6 +311,12 @@ tests(
     assert np.allclose(causal[:, :3], block(x[:, :3], mask=create_causal_mask(3))), \\
         "with a causal mask, the first positions ignore later ones"
     ### BEGIN HIDDEN TESTS
+    block.ln2.gamma[...] = 2.0
+    block.ln2.beta[...] = 0.5
+    mid = x + block.attention(h, h, h)
+    assert np.allclose(block(x), mid + block.ffn(2.0 * LayerNorm(8)(mid) + 0.5)), \
+        "the feed-forward reads its own LayerNorm, ln2"
+    causal = block(x, mask=create_causal_mask(5))
     cache = KVCache(1, 5, 2, 4)
     steps = [block.forward_cached(x[0, :2], cache)]
     steps += [block.forward_cached(x[0, t:t + 1], cache) for t in range(2, 5)]
