@@ -1,5 +1,6 @@
 """Proof that a refactor left grades unchanged: grade every example submission and every
-mutant of the course's corpus, and compare the results, timings removed, with a saved run.
+mutant of the course's corpus, and compare the results, timings removed
+(:func:`proctor.result.without_timing`, and decimals in the submission's printed output), with a saved run.
 
 Run it once at the base commit with ``--save``, then after the change with ``--compare``:
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -38,12 +40,20 @@ def _submissions(assignment, scratch: Path) -> dict[str, Path]:
     return subs
 
 
+def _comparable(result: dict) -> dict:
+    """``without_timing``, and the submission's own printed output with its decimals
+    masked: a notebook that prints how long its code took prints new figures each run."""
+    data = without_timing(result)
+    data["output"] = re.sub(r"\d+\.\d+", "#.#", data.get("output") or "")
+    return data
+
+
 def grade_all(assignment_id: str = "attention") -> dict[str, dict]:
     assignment = load_course(ROOT / "course.toml").assignment(assignment_id)
     results = {}
     with tempfile.TemporaryDirectory() as scratch, Sandbox() as box:
         for key, path in _submissions(assignment, Path(scratch)).items():
-            results[key] = without_timing(grade_submission(assignment, path, sandbox=box).to_dict())
+            results[key] = _comparable(grade_submission(assignment, path, sandbox=box).to_dict())
             print(f"graded {key}: {results[key]['score']}/{results[key]['max_score']}", file=sys.stderr)
     return results
 
