@@ -69,11 +69,13 @@ def shipped_files(graders: Path) -> list[Path]:
 
 
 def _manifest(assignment: Any) -> dict[str, Any]:
-    from proctor.runner import collect
+    from proctor.runner import check_tasks, collect
 
     limits = assignment.limits
+    task_weights = collect(assignment.graders).task_weights
+    check_tasks(assignment, task_weights)
     return {"assignment": assignment.id, "title": assignment.title,
-            "points": dict(assignment.points), "task_weights": collect(assignment.graders).task_weights,
+            "points": dict(assignment.points), "task_weights": task_weights,
             "rtol": assignment.rtol, "atol": assignment.atol, "seed": assignment.seed,
             "limits": {"call_timeout_s": limits.call_timeout_s, "submission_timeout_s": limits.submission_timeout_s,
                        "memory_mb": limits.memory_mb}}

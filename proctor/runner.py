@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import pytest
 
@@ -152,6 +152,14 @@ def collect_tasks(graders: Path) -> set[str]:
     return set(collect(graders).task_weights)
 
 
+def check_tasks(assignment: Any, tasks: Iterable[str]) -> None:
+    """ConfigError if ``points`` names a task the just-collected suite lacks: checked where
+    a suite is collected anyway, so loading the course never collects one."""
+    from proctor.config import validate_tasks
+
+    validate_tasks(assignment, set(tasks))
+
+
 def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> GoldenCases:
     """The golden cases a run sees: a released folder when given (students' checks), else
     computed, when first asked for, from the course's own ``golden_cases.py`` and reference
@@ -167,7 +175,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
                      isolation: str | None = None, sandbox: Sandbox | None = None,
                      reference: bool = True, golden: Path | None = None,
                      task_weights: dict[str, float] | None = None,
-                     progress: Callable[[int, int, str], None] | None = None) -> Result:
+                     progress: Callable[[int, int, str], None] | None = None,
+                     whole_suite: bool = True) -> Result:
     """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
@@ -175,7 +184,9 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
     copy of the golden cases (``golden``, a folder; otherwise they are computed from the
     course sources), and the whole suite's ``task_weights`` (so each public test
     is worth what it is worth in the official grade). Grading always completes: problems
-    with the submission become test statuses, never exceptions.
+    with the submission become test statuses, never exceptions. When ``graders`` is the
+    whole suite (not a student's public copy, nor ``whole_suite=False``: an audit's half),
+    the points' task ids are checked against it: a mistake there is a ConfigError.
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -203,6 +214,8 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         session.close()
         if own_sandbox:
             box.close()
+    if task_weights is None and whole_suite:
+        check_tasks(assignment, plugin.task_weights)
     outcomes = plugin.finish()
     if sub.problem:  # the reason is said once, in load.problem; each test only says it did not run
         for o in outcomes:

@@ -73,7 +73,7 @@ def run_audit(assignment: Any, *, workers: int = 2, isolation: str | None = None
 
 def _audit(assignment: Any, settings: Any, workdir: Path, workers: int, isolation: str | None,
            progress: Callable[[str], None] | None) -> dict[str, Any]:
-    suite = split_suite(assignment.graders, settings.serial_tasks, workdir)
+    suite = split_suite(assignment.graders, settings.serial_tasks, workdir, assignment)
     solution_text = settings.solution.read_text()
     mutant_corpus = load_corpus(settings.mutants) if settings.mutants else None
     alternative_corpus = load_corpus(settings.alternatives) if settings.alternatives else None

@@ -66,9 +66,12 @@ class Suite:
     serial_tests: frozenset[str] = frozenset()  # graded in the serial half
 
 
-def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path) -> Suite:
-    """Collect ``graders`` and copy it into a parallel half and a serial half."""
+def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path, assignment: Any = None) -> Suite:
+    """Collect ``graders`` and copy it into a parallel half and a serial half; with
+    ``assignment``, check its points name only the suite's tasks (the halves cannot)."""
     plugin = runner.collect(graders)
+    if assignment is not None:
+        runner.check_tasks(assignment, plugin.task_weights)
     tests = {nid: (o.task, o.weight) for nid, o in plugin.outcomes.items()}
     files_of: dict[str, set[str]] = {}
     for nid, (task, _) in tests.items():
@@ -116,10 +119,10 @@ def grade_half(assignment: Any, graders: Path, job: Job, box: Sandbox | None = N
         if log is not None:
             _fresh_suite(graders)
             with recording(log):
-                result = runner.grade_submission(half, job.path, sandbox=sandbox)
+                result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
             _fresh_suite(graders)
         else:
-            result = runner.grade_submission(half, job.path, sandbox=sandbox)
+            result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
     except ProctorError as exc:
         return {"label": job.label, "tests": {}, "problem": str(exc), "duration_s": 0.0, "variants": {}}
     tests = {t.id: {"task": t.task, "status": t.status, "hint": t.hint or "", "message": t.message[:400]}
