@@ -67,7 +67,7 @@ def main() -> None:
         (ROOT / "examples" / "submissions").glob("*.py"))
     t = time.perf_counter()
     with Sandbox(args.isolation) as sandbox:
-        sandbox.spawn(__import__("proctor.sandbox.client", fromlist=["ChildLimits"]).ChildLimits()).kill()
+        sandbox.spawn(__import__("proctor.sandbox.client", fromlist=["ChildRlimits"]).ChildRlimits()).kill()
         start_s = time.perf_counter() - t
         print(f"isolation: {sandbox.level}; fork server start: {start_s:.3f} s")
         print(f"remote call round trip (median of 2000): {round_trip_us(sandbox, ROOT / 'reference' / 'attention.py'):.0f} us")

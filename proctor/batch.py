@@ -27,16 +27,19 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.errors import ProctorError
 from proctor.journal import Journal
 from proctor.lms import discover
-from proctor.lms.archive import Limits
+from proctor.lms.archive import ArchiveLimits
 from proctor.lms.detect import moodle_template
 from proctor.lms.entry import SubmissionEntry
 from proctor.lms.late import apply_late
 from proctor.lms.outputs import (EXPORTS, RESULT, annotate, error_result, load_results,
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
                                  write_class_outputs, write_student)
 
 __all__ = ["BatchSummary", "grade_bytes", "run_batch"]
@@ -115,7 +118,7 @@ def _sandbox(isolation: str | None) -> Any:
     return box
 
 
-def grade_bytes(assignment: Any, filename: str, data: bytes,
+def grade_bytes(assignment: Assignment, filename: str, data: bytes,
                 isolation: str | None = None) -> dict[str, Any]:
     """Grade one submission given as bytes; return ``{"result": dict}`` or ``{"failed": why}``.
 
@@ -188,12 +191,12 @@ class Progress:
 # ------------------------------------------------------------------------- the batch
 
 
-def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
+def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
               workers: int | None = None, scheduler: str | None = None,
               resume: bool = False, progress: bool = True, isolation: str | None = None,
               format: str | None = None, exports: Iterable[str] = EXPORTS,  # noqa: A002
               canvas_assignment_id: str | None = None, moodle_worksheet: Path | None = None,
-              late_marker_days: float | None = 1.0, limits: Limits = Limits(),
+              late_marker_days: float | None = 1.0, limits: ArchiveLimits = ArchiveLimits(),
               hidden_visibility: str = "after_published",
               canvas_anonymous_map: Path | None = None, moodle_columns: str | None = None,
               moodle_groups: Path | None = None,
@@ -329,7 +332,7 @@ Work = list[tuple[SubmissionEntry, str]]
 Outcome = Iterator[tuple[tuple[SubmissionEntry, str], dict[str, Any]]]
 
 
-def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | None,
+def _local_map(assignment: Assignment, todo: Work, *, workers: int, isolation: str | None,
                **_: Any) -> Outcome:
     """Grade on local worker processes, at most 2 per worker in flight at once.
 
@@ -389,7 +392,7 @@ def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | No
         restarts += 1
 
 
-def _dask_map(assignment: Any, todo: Work, *, scheduler: str, isolation: str | None,
+def _dask_map(assignment: Assignment, todo: Work, *, scheduler: str, isolation: str | None,
               **_: Any) -> Outcome:
     """Grade on an existing Dask cluster: one task per submission, results as dicts."""
     if not todo:

@@ -32,15 +32,8 @@ def _assignment(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------------- grade
 def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
-    """The terminal summary (what to fix first, then scores): ``proctor.feedback.summary``.
-
-    A submission that could not be used at all (empty, not a notebook) gets one line: the
-    reason is the same for every test, so it is said once.
-    """
-    problem = (result.get("load") or {}).get("problem")
-    if problem:
-        return (f"{result['submission']}: {result['score']:g} / {result['max_score']:g}   not graded: "
-                + " ".join(str(problem).split()))
+    """The terminal summary: :func:`proctor.feedback.summary.summary_text` (imported when
+    first needed, so ``proctor --help`` stays quick)."""
     from proctor.feedback.summary import summary_text as text
 
     return text(result, verbose=verbose)
@@ -124,7 +117,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- check
 def cmd_check(args: argparse.Namespace) -> int:
-    from proctor.check import ProgressBar, run_check
+    from proctor.local_check import ProgressBar, run_check
 
     path = Path(args.submission)
     out = Path(args.out) if args.out else path.resolve().parent

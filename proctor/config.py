@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from proctor.errors import ConfigError
 
@@ -27,8 +27,9 @@ __all__ = [
     "Assignment",
     "AuditSettings",
     "Course",
+    "Gradable",
     "LatePolicy",
-    "Limits",
+    "SubmissionLimits",
     "load_course",
     "validate_tasks",
 ]
@@ -45,8 +46,9 @@ DEFAULT_SEED = 0
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Resource limits for running one submission in the sandbox."""
+class SubmissionLimits:
+    """``[assignments.<id>.limits]``: how long one submission and each call into it may
+    run, and its memory (the sandbox's rlimits are derived from these)."""
 
     call_timeout_s: float = 10.0
     submission_timeout_s: float = 120.0
@@ -122,7 +124,7 @@ class Assignment:
     points: dict[str, float] = field(hash=False)
     rtol: float
     atol: float
-    limits: Limits
+    limits: SubmissionLimits
     seed: int
     course_root: Path
     # task id -> grade_id of the notebook's autograded cell that carries its points in
@@ -134,6 +136,26 @@ class Assignment:
     def max_score(self) -> float:
         """The most a submission can score before any late penalty."""
         return float(sum(self.points.values()))
+
+
+class Gradable(Protocol):
+    """What grading needs from an assignment, the one shape every grading function takes.
+
+    :class:`Assignment` (from course.toml) has it; so does the students' copy that
+    :func:`proctor.released_checks.load_checks` rebuilds from a release's manifest, where
+    the rest of the course (notebook, due date, reference) is deliberately absent.
+    """
+
+    id: str
+    title: str
+    graders: Path
+    points: dict[str, float]
+    rtol: float
+    atol: float
+    seed: int
+    limits: SubmissionLimits
+    course_root: Path
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -624,13 +646,13 @@ def _tolerance(p: _Problems, table: Mapping[str, Any], prefix: str
     return rtol, atol
 
 
-def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> Limits | None:
+def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> SubmissionLimits | None:
     key = _join(prefix, "limits")
     raw = _table(p, table, "limits", prefix, f"[{key}] with sandbox limits", False)
     if raw is None:
-        return None if "limits" in table else Limits()
+        return None if "limits" in table else SubmissionLimits()
     _check_keys(p, raw, key, _LIMITS_KEYS)
-    default = Limits()
+    default = SubmissionLimits()
     call = _number(p, raw, "call_timeout_s", key, "a number of seconds > 0",
                    lambda v: v > 0, default.call_timeout_s)
     whole = _number(p, raw, "submission_timeout_s", key, "a number of seconds > 0",
@@ -644,7 +666,7 @@ def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> Limits | Non
               f"{call:g} s is longer than submission_timeout_s ({whole:g} s); expected "
               "call_timeout_s <= submission_timeout_s")
         return None
-    return Limits(call_timeout_s=call, submission_timeout_s=whole, memory_mb=int(memory))
+    return SubmissionLimits(call_timeout_s=call, submission_timeout_s=whole, memory_mb=int(memory))
 
 
 # --------------------------------------------------------------------------- audit

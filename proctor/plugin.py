@@ -16,7 +16,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import hypothesis
 import numpy as np
@@ -27,6 +27,9 @@ from proctor.golden import GoldenCases
 from proctor.result import load_block, load_notes
 from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
+
+if TYPE_CHECKING:
+    from proctor.config import Gradable
 
 HIDDEN, PUBLIC = "hidden", "public"
 #: Tests of this task, or marked ``cost``, measure cost on large inputs: a part timing out
@@ -115,7 +118,7 @@ def _test_name(item: pytest.Item) -> str:
 class ProctorPlugin:
     """Fixtures, markers and result collection for one grading run."""
 
-    def __init__(self, *, session: StudentSession | None, assignment: Any, reference: Any = None,
+    def __init__(self, *, session: StudentSession | None, assignment: Gradable | None, reference: Any = None,
                  visibility: str = "all", collect_only: bool = False, golden_dir: Path | None = None,
                  golden_cases: GoldenCases | None = None, progress: Callable[[int, int, str], None] | None = None) -> None:
         self.session = session
@@ -530,7 +533,7 @@ def _error_hint(exc: StudentError) -> str:
     return f"Your code raised {exc.type_name}; the traceback shows the line in your submission."
 
 
-def import_reference(assignment: Any) -> Any:
+def import_reference(assignment: Gradable) -> Any:
     """Import the assignment's reference module on the trusted side.
 
     Courses name their packages alike (``reference``), so a package of that name loaded

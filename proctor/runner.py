@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pytest
 
@@ -23,10 +23,13 @@ from proctor.errors import ProctorError
 from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
 from proctor.result import Result, TestResult, load_block
-from proctor.sandbox.client import ChildLimits, Sandbox
+from proctor.sandbox.client import ChildRlimits, Sandbox
 from proctor.sandbox.proxy import StudentSession
 from proctor.scoring import spread_points, task_totals
 from proctor.submission import read_submission
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment, Gradable
 
 VISIBILITIES = ("all", "public", "hidden")
 #: Every test's message when the submission could not be used at all (load.problem says why).
@@ -152,7 +155,7 @@ def collect_tasks(graders: Path) -> set[str]:
     return set(collect(graders).task_weights)
 
 
-def check_tasks(assignment: Any, tasks: Iterable[str]) -> None:
+def check_tasks(assignment: Assignment, tasks: Iterable[str]) -> None:
     """ConfigError if ``points`` names a task the just-collected suite lacks: checked where
     a suite is collected anyway, so loading the course never collects one."""
     from proctor.config import validate_tasks
@@ -160,7 +163,7 @@ def check_tasks(assignment: Any, tasks: Iterable[str]) -> None:
     validate_tasks(assignment, set(tasks))
 
 
-def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> GoldenCases:
+def golden_cases(assignment: Gradable, reference: Any, golden: Path | None) -> GoldenCases:
     """The golden cases a run sees: a released folder when given (students' checks), else
     computed, when first asked for, from the course's own ``golden_cases.py`` and reference
     (never from release output; see :mod:`proctor.golden`)."""
@@ -171,7 +174,7 @@ def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> Golden
     return GoldenCases(None, compute=lambda: official_cases(assignment, reference or import_reference(assignment)))
 
 
-def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",
+def grade_submission(assignment: Gradable, submission: Path | str, *, visibility: str = "all",
                      isolation: str | None = None, sandbox: Sandbox | None = None,
                      reference: bool = True, golden: Path | None = None,
                      task_weights: dict[str, float] | None = None,
@@ -197,7 +200,7 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
     limits = assignment.limits
     session = StudentSession(box, sub, call_timeout_s=limits.call_timeout_s,
                              submission_timeout_s=limits.submission_timeout_s,
-                             limits=ChildLimits(memory_mb=limits.memory_mb,
+                             limits=ChildRlimits(memory_mb=limits.memory_mb,
                                                 cpu_s=int(limits.submission_timeout_s) + 10))
     reference_module = import_reference(assignment) if reference else None
     plugin = ProctorPlugin(session=session, assignment=assignment, reference=reference_module,

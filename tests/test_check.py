@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from conftest import DATA, MINICOURSE
-from proctor.check import run_check
-from proctor.checks import write_checks
+from proctor.local_check import run_check
+from proctor.released_checks import write_checks
 from proctor.runner import grade_submission
 
 SUBMISSIONS = [MINICOURSE / "submissions" / "correct.py", DATA / "hostile" / "patch_numpy.py",

@@ -17,7 +17,7 @@ from proctor.config import (
     Assignment,
     Course,
     LatePolicy,
-    Limits,
+    SubmissionLimits,
     load_course,
     validate_tasks,
 )
@@ -126,7 +126,7 @@ def test_valid_course_loads_with_absolute_paths_and_typed_values(course_dir: Pat
     assert a.points["kv_cache"] == 15.0 and isinstance(a.points["kv_cache"], float)
     assert a.max_score == 100.0
     assert (a.rtol, a.atol, a.seed) == (1e-4, 1e-5, 7)
-    assert a.limits == Limits(call_timeout_s=10, submission_timeout_s=120, memory_mb=1024)
+    assert a.limits == SubmissionLimits(call_timeout_s=10, submission_timeout_s=120, memory_mb=1024)
     assert a.course_root == course_dir
 
 
@@ -136,7 +136,7 @@ def test_optional_sections_take_documented_defaults(course_dir: Path) -> None:
     text = edit("grace_minutes = 15\n", "", text)
     a = load_course(write(course_dir, text)).assignment("attention")
     assert (a.rtol, a.atol, a.seed, a.late.grace_minutes) == (1e-4, 1e-5, 0, 0.0)
-    assert a.limits == Limits()
+    assert a.limits == SubmissionLimits()
 
 
 def test_dataclasses_are_frozen(course_dir: Path) -> None:
