@@ -3,7 +3,7 @@
 The runner passes a :class:`ProctorPlugin` instance to ``pytest.main``. It registers the
 ``task``/``points``/``visibility`` markers, provides the fixtures suites use (``student``,
 ``reference``, ``tol``, ``rng``, ``assignment``, ``record``), loads a derandomized
-hypothesis profile, and records one :class:`Outcome` per test, turning student
+hypothesis profile, and records one :class:`~proctor.result.TestResult` per test, turning student
 exceptions, timeouts and crashes into statuses with messages a student can act on.
 """
 
@@ -14,7 +14,7 @@ import importlib
 import re
 import sys
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from proctor.golden import GoldenCases
-from proctor.result import load_block, load_notes
+from proctor.result import TestResult, load_block, load_notes
 from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
 
@@ -60,26 +60,6 @@ class TestRecord:
     efficiency: dict[str, Any] | None = None
     #: the named inputs of the golden case the test loaded last (shown if a public test fails)
     example: dict[str, Any] | None = None
-
-
-@dataclass
-class Outcome:
-    """One test's verdict before scoring."""
-
-    id: str
-    name: str
-    task: str
-    weight: float
-    visibility: str
-    status: str = "passed"
-    message: str = ""
-    hint: str | None = None
-    details: dict[str, Any] | None = None
-    counterexample: str | None = None
-    efficiency: dict[str, Any] | None = None
-    misconception: str | None = None
-    example: dict[str, Any] | None = None
-    record: TestRecord = field(default_factory=TestRecord)
 
 
 def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
@@ -128,7 +108,9 @@ class ProctorPlugin:
         self.reference_module = reference
         self.visibility = visibility
         self.collect_only = collect_only
-        self.outcomes: dict[str, Outcome] = {}
+        self.outcomes: dict[str, TestResult] = {}
+        self.weights: dict[str, float] = {}  # test id -> its ``points`` marker weight
+        self.records: dict[str, TestRecord] = {}  # test id -> what it reported beyond pass/fail
         self.order: list[str] = []
         self.collection_errors: list[str] = []
         self.task_weights: dict[str, float] = {}
@@ -169,9 +151,11 @@ class ProctorPlugin:
         for item in items:
             nodeid = item.nodeid
             self.order.append(nodeid)
-            self.outcomes[nodeid] = Outcome(
+            self.outcomes[nodeid] = TestResult(
                 id=nodeid, name=_test_name(item), task=str(_marker_arg(item, "task", "ungraded")),
-                weight=float(_marker_arg(item, "points", 1.0)), visibility=_marker_arg(item, "visibility", HIDDEN))
+                visibility=_marker_arg(item, "visibility", HIDDEN))
+            self.weights[nodeid] = float(_marker_arg(item, "points", 1.0))
+            self.records[nodeid] = TestRecord()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -198,12 +182,12 @@ class ProctorPlugin:
     def golden(self, request: pytest.FixtureRequest) -> Callable[[str], Any]:
         """``golden(name)``: a golden case byte for byte what students' checks read.
         The case's inputs are noted, so a failing public test can show them."""
-        outcome = self.outcomes.get(request.node.nodeid)
+        record = self.records.get(request.node.nodeid)
 
         def load(name: str) -> Any:
             case = self.golden_cases(name)
-            if outcome is not None and isinstance(case, dict) and isinstance(case.get("inputs"), dict):
-                outcome.record.example = named_values(case["inputs"])
+            if record is not None and isinstance(case, dict) and isinstance(case.get("inputs"), dict):
+                record.example = named_values(case["inputs"])
             return case
 
         return load
@@ -223,8 +207,7 @@ class ProctorPlugin:
 
     @pytest.fixture
     def record(self, request: pytest.FixtureRequest) -> TestRecord:
-        outcome = self.outcomes.get(request.node.nodeid)
-        return outcome.record if outcome is not None else TestRecord()
+        return self.records.get(request.node.nodeid) or TestRecord()
 
     # ------------------------------------------------------------------ verdicts
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -264,7 +247,7 @@ class ProctorPlugin:
         if self.progress is not None and nodeid in self.outcomes:
             self.progress(self.order.index(nodeid) + 1, len(self.order), self.outcomes[nodeid].name)
 
-    def _explain(self, outcome: Outcome, exc: BaseException | None) -> None:
+    def _explain(self, outcome: TestResult, exc: BaseException | None) -> None:
         public = outcome.visibility == PUBLIC
         if isinstance(exc, SandboxTimeout):
             outcome.status = "timeout"
@@ -301,11 +284,11 @@ class ProctorPlugin:
             outcome.message = (f"The grader could not check this part: {type(exc).__name__}: {_first_line(exc)}"
                                if exc is not None else "The test failed.")
         if outcome.hint is None:
-            outcome.hint = outcome.record.hint
+            outcome.hint = self.records[outcome.id].hint
         if outcome.misconception is None and outcome.status != "failed":
             outcome.misconception = _diagnosis(exc)
-        if public and outcome.example is None and outcome.record.example is not None:
-            outcome.example = outcome.record.example
+        if public and outcome.example is None and self.records[outcome.id].example is not None:
+            outcome.example = self.records[outcome.id].example
 
     def _load_hint(self) -> str | None:
         if not self.session or not self.session.load_errors:
@@ -316,12 +299,12 @@ class ProctorPlugin:
         return (f"While loading your submission, {first.text()}. If the missing name is defined "
                 "there, that error is why.")
 
-    def finish(self) -> list[Outcome]:
-        """Outcomes in collection order, with each test's record folded in."""
+    def finish(self) -> list[TestResult]:
+        """Verdicts in collection order, with each test's record folded in (not scored yet)."""
         done = []
         for nodeid in self.order:
             o = self.outcomes[nodeid]
-            rec = o.record
+            rec = self.records[nodeid]
             o.efficiency = o.efficiency or rec.efficiency
             if rec.details:
                 o.details = {**rec.details, **(o.details or {})}

@@ -22,7 +22,7 @@ from proctor import __version__
 from proctor.errors import ProctorError
 from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
-from proctor.result import Result, TestResult, load_block
+from proctor.result import Result, load_block
 from proctor.sandbox.client import ChildRlimits, Sandbox
 from proctor.sandbox.proxy import StudentSession
 from proctor.scoring import spread_points, task_totals
@@ -225,20 +225,15 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
             o.status, o.message, o.hint = "error", NOT_RUN, None
     if task_weights is not None:
         plugin.task_weights = dict(task_weights)
-    scored = spread_points(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
-                           plugin.task_weights)
-    tests = [TestResult(id=o.id, name=o.name, task=o.task, status=o.status, score=s.score,
-                        max_score=s.max_score, visibility=o.visibility, message=o.message, hint=o.hint,
-                        details=o.details, counterexample=o.counterexample, efficiency=o.efficiency,
-                        misconception=o.misconception, example=o.example)
-             for o, s in zip(outcomes, scored)]
-    tasks = task_totals(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
-                        plugin.task_weights if visibility != "all" else None)
+    weighed = [(o.task, plugin.weights[o.id], o.status) for o in outcomes]
+    for o, s in zip(outcomes, spread_points(weighed, assignment.points, plugin.task_weights)):
+        o.score, o.max_score = s.score, s.max_score
+    tasks = task_totals(weighed, assignment.points, plugin.task_weights if visibility != "all" else None)
     return Result(
         assignment=assignment.id, submission=sub.name,
         score=round(sum(t["score"] for t in tasks.values()), 4),
         max_score=round(sum(t["max_score"] for t in tasks.values()), 4),
-        tasks=tasks, tests=tests, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
+        tasks=tasks, tests=outcomes, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
         proctor_version=__version__, seed=int(assignment.seed),
         load=load_block(sub.problem, session.load_errors, list(sub.notes), session.restarts,
                         {c.index: c.label for c in sub.cells if c.label}),

@@ -75,7 +75,7 @@ def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path, assig
     plugin = runner.collect(graders)
     if assignment is not None:
         runner.check_tasks(assignment, plugin.task_weights)
-    tests = {nid: (o.task, o.weight) for nid, o in plugin.outcomes.items()}
+    tests = {nid: (o.task, plugin.weights[nid]) for nid, o in plugin.outcomes.items()}
     files_of: dict[str, set[str]] = {}
     for nid, (task, _) in tests.items():
         files_of.setdefault(nid.split("::")[0], set()).add(task)
