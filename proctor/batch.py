@@ -37,10 +37,10 @@ from proctor.lms.detect import moodle_template
 from proctor.lms.entry import SubmissionEntry
 from proctor.lms.late import apply_late
 from proctor.lms.outputs import (EXPORTS, RESULT, annotate, error_result, load_results,
+                                 write_class_outputs, write_student)
 
 if TYPE_CHECKING:
     from proctor.config import Assignment
-                                 write_class_outputs, write_student)
 
 __all__ = ["BatchSummary", "grade_bytes", "run_batch"]
 

@@ -222,7 +222,7 @@ def _grade(root: Path) -> dict[str, Any]:
     course_dir = root / "source" / COURSE_DIR
     _lock_down(course_dir)
     assignment_id = (course_dir / ASSIGNMENT_FILE).read_text().strip()
-    assignment = load_course(course_dir, check_tasks=False).assignment(assignment_id)
+    assignment = load_course(course_dir).assignment(assignment_id)
     files = StudentFiles("student", None, "gradescope")
     files.candidates = [Candidate(m.name, m.source, m.error)
                         for m in read_tree(root / "submission")]

@@ -201,7 +201,7 @@ def test_audit_table_errors_name_the_key(tmp_path: Path) -> None:
         kill_rate = 2
     '''))
     with pytest.raises(ConfigError) as err:
-        load_course(course / "course.toml", check_tasks=False)
+        load_course(course / "course.toml")
     message = str(err.value)
     assert "assignments.minimath.audit.solution" not in message  # checked by the audit: see below
     assert "assignments.minimath.audit.declared.halve" in message
