@@ -187,9 +187,10 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
     copy of the golden cases (``golden``, a folder; otherwise they are computed from the
     course sources), and the whole suite's ``task_weights`` (so each public test
     is worth what it is worth in the official grade). Grading always completes: problems
-    with the submission become test statuses, never exceptions. When ``graders`` is the
-    whole suite (not a student's public copy, nor ``whole_suite=False``: an audit's half),
-    the points' task ids are checked against it: a mistake there is a ConfigError.
+    with the submission become test statuses, never exceptions. The points' task ids are
+    checked against the suite just collected (a mistake there is a ConfigError) unless
+    it is not the whole suite: a student's public copy (``task_weights`` given) or a part
+    of it, such as an audit's half or a test's subset (``whole_suite=False``).
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
