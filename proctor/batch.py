@@ -144,6 +144,14 @@ def grade_bytes(assignment: Assignment, filename: str, data: bytes,
         return {"failed": f"{type(error).__name__}: {error}"}
 
 
+def _check_suite(assignment: Assignment) -> None:
+    """A suite that does not collect, or points naming a task it lacks, stop the batch here
+    in one line, rather than failing every student's grading with the same error."""
+    from proctor.runner import check_tasks, collect_tasks
+
+    check_tasks(assignment, collect_tasks(assignment.graders))
+
+
 def _worker_start(batch_pid: int) -> None:
     """Pool worker initializer: end with the batch process, even after its ``kill -9``."""
     from proctor.lifeline import exit_with
@@ -231,6 +239,7 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
         raise ProctorError(f"{input}: no submissions found (expected a Canvas, Moodle, "
                            f"Gradescope or nbgrader export, or a directory of "
                            f"<student>.ipynb/.py files or <student>/ folders)")
+    _check_suite(assignment)
     out.mkdir(parents=True, exist_ok=True)
     journal = Journal(journal_path)
     exports = tuple(exports)
