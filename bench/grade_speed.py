@@ -50,7 +50,7 @@ def round_trip_us(sandbox: Sandbox, submission: Path, calls: int = 2000) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", nargs="*", type=Path)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, help="runs per figure (default: 5 warm, 7 cold)")
     parser.add_argument("--isolation")
     parser.add_argument("--core", type=int, help="the core to run on (default: the last one)")
     parser.add_argument("--cold", action="store_true", help="only time whole `proctor grade` commands, "
@@ -58,8 +58,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.cold:
         cold_start(args.submissions[0] if args.submissions else ROOT / "examples" / "submissions" / "correct.py",
-                   args.isolation)
+                   args.isolation, args.runs or 7)
         return
+    args.runs = args.runs or 5
     if hasattr(os, "sched_setaffinity"):  # one core, as the target says: --core, else the last
         os.sched_setaffinity(0, {args.core if args.core is not None else max(os.sched_getaffinity(0))})
     assignment = load_course(ROOT / "course.toml").assignment("attention")
@@ -92,13 +93,14 @@ _PHASES = """
 import time, sys
 t0 = time.perf_counter()
 from proctor.cli import summary_text, write_outputs
-from proctor.runner import grade_submission
 from proctor.sandbox.client import Sandbox
+box = Sandbox().start()  # as `proctor grade` does: the fork server starts first
+from proctor.runner import grade_submission
 t1 = time.perf_counter()
 from proctor.config import load_course
 assignment = load_course(sys.argv[1]).assignment("attention")
 t2 = time.perf_counter()
-with Sandbox() as box:
+with box:
     result = grade_submission(assignment, sys.argv[2], sandbox=box).to_dict()
 t3 = time.perf_counter()
 summary_text(result)
@@ -144,7 +146,7 @@ def cold_start(submission: Path, isolation: str | None, runs: int = 7) -> None:
     print(f"`python -c \"import numpy\"` in the same run: median {med['numpy']:.3f} s")
     print(f"ratio: {med['grade'] / med['numpy']:.1f}x (target: at most 8x)")
     names = ("imports (cli, runner: pytest, hypothesis, numpy)", "course load (course.toml)",
-             "grading (sandbox start, suite, scoring)", "feedback: terminal summary",
+             "grading (suite collection and run, scoring)", "feedback: terminal summary",
              "feedback: result.json and feedback.html (--out)")
     print(f"breakdown, median of {runs} runs in one fresh interpreter each:")
     print(f"  {'interpreter start (python -c pass)':<52} {med['python']:.3f} s")

@@ -50,7 +50,6 @@ def output_folders(out: Path, submissions: list[Path]) -> list[Path]:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from proctor.runner import grade_submission
     from proctor.sandbox.client import Sandbox
 
     paths = [Path(p) for p in args.submissions]
@@ -62,7 +61,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for folder in folders:
         if folder is not None:
             check_out_folder(folder)
-    with Sandbox(args.isolation).start() as sandbox:  # starts while the course loads
+    # The fork server starts first: it imports numpy in its own process while this one
+    # imports pytest and Hypothesis and loads the course.
+    with Sandbox(args.isolation).start() as sandbox:
+        from proctor.runner import grade_submission
+
         assignment = _assignment(args)
         for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility).to_dict()
