@@ -125,7 +125,7 @@ def main() -> int:
 
     from proctor.config import load_course
 
-    assignment = load_course(ROOT, check_tasks=False).assignment("attention")
+    assignment = load_course(ROOT).assignment("attention")
     with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmpdir:
         tmp = Path(tmpdir)
         kinds = generate(tmp / "subs", args.n, args.only)

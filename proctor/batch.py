@@ -27,17 +27,20 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.errors import ProctorError
 from proctor.journal import Journal
 from proctor.lms import discover
-from proctor.lms.archive import Limits
+from proctor.lms.archive import ArchiveLimits
 from proctor.lms.detect import moodle_template
 from proctor.lms.entry import SubmissionEntry
 from proctor.lms.late import apply_late
 from proctor.lms.outputs import (EXPORTS, RESULT, annotate, error_result, load_results,
                                  write_class_outputs, write_student)
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 __all__ = ["BatchSummary", "grade_bytes", "run_batch"]
 
@@ -115,7 +118,7 @@ def _sandbox(isolation: str | None) -> Any:
     return box
 
 
-def grade_bytes(assignment: Any, filename: str, data: bytes,
+def grade_bytes(assignment: Assignment, filename: str, data: bytes,
                 isolation: str | None = None) -> dict[str, Any]:
     """Grade one submission given as bytes; return ``{"result": dict}`` or ``{"failed": why}``.
 
@@ -139,6 +142,14 @@ def grade_bytes(assignment: Any, filename: str, data: bytes,
             finally:
                 _local.box = None
         return {"failed": f"{type(error).__name__}: {error}"}
+
+
+def _check_suite(assignment: Assignment) -> None:
+    """A suite that does not collect, or points naming a task it lacks, stop the batch here
+    in one line, rather than failing every student's grading with the same error."""
+    from proctor.runner import check_tasks, collect_tasks
+
+    check_tasks(assignment, collect_tasks(assignment.graders))
 
 
 def _worker_start(batch_pid: int) -> None:
@@ -188,12 +199,12 @@ class Progress:
 # ------------------------------------------------------------------------- the batch
 
 
-def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
+def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
               workers: int | None = None, scheduler: str | None = None,
               resume: bool = False, progress: bool = True, isolation: str | None = None,
               format: str | None = None, exports: Iterable[str] = EXPORTS,  # noqa: A002
               canvas_assignment_id: str | None = None, moodle_worksheet: Path | None = None,
-              late_marker_days: float | None = 1.0, limits: Limits = Limits(),
+              late_marker_days: float | None = 1.0, limits: ArchiveLimits = ArchiveLimits(),
               hidden_visibility: str = "after_published",
               canvas_anonymous_map: Path | None = None, moodle_columns: str | None = None,
               moodle_groups: Path | None = None,
@@ -228,6 +239,7 @@ def run_batch(assignment: Any, input: Path, out: Path, *,  # noqa: A002
         raise ProctorError(f"{input}: no submissions found (expected a Canvas, Moodle, "
                            f"Gradescope or nbgrader export, or a directory of "
                            f"<student>.ipynb/.py files or <student>/ folders)")
+    _check_suite(assignment)
     out.mkdir(parents=True, exist_ok=True)
     journal = Journal(journal_path)
     exports = tuple(exports)
@@ -329,7 +341,7 @@ Work = list[tuple[SubmissionEntry, str]]
 Outcome = Iterator[tuple[tuple[SubmissionEntry, str], dict[str, Any]]]
 
 
-def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | None,
+def _local_map(assignment: Assignment, todo: Work, *, workers: int, isolation: str | None,
                **_: Any) -> Outcome:
     """Grade on local worker processes, at most 2 per worker in flight at once.
 
@@ -389,7 +401,7 @@ def _local_map(assignment: Any, todo: Work, *, workers: int, isolation: str | No
         restarts += 1
 
 
-def _dask_map(assignment: Any, todo: Work, *, scheduler: str, isolation: str | None,
+def _dask_map(assignment: Assignment, todo: Work, *, scheduler: str, isolation: str | None,
               **_: Any) -> Outcome:
     """Grade on an existing Dask cluster: one task per submission, results as dicts."""
     if not todo:

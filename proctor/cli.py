@@ -32,15 +32,8 @@ def _assignment(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------------- grade
 def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
-    """The terminal summary (what to fix first, then scores): ``proctor.feedback.summary``.
-
-    A submission that could not be used at all (empty, not a notebook) gets one line: the
-    reason is the same for every test, so it is said once.
-    """
-    problem = (result.get("load") or {}).get("problem")
-    if problem:
-        return (f"{result['submission']}: {result['score']:g} / {result['max_score']:g}   not graded: "
-                + " ".join(str(problem).split()))
+    """The terminal summary: :func:`proctor.feedback.summary.summary_text` (imported when
+    first needed, so ``proctor --help`` stays quick)."""
     from proctor.feedback.summary import summary_text as text
 
     return text(result, verbose=verbose)
@@ -57,7 +50,6 @@ def output_folders(out: Path, submissions: list[Path]) -> list[Path]:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from proctor.runner import grade_submission
     from proctor.sandbox.client import Sandbox
 
     paths = [Path(p) for p in args.submissions]
@@ -69,7 +61,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for folder in folders:
         if folder is not None:
             check_out_folder(folder)
-    with Sandbox(args.isolation).start() as sandbox:  # starts while the course loads
+    # The fork server starts first: it imports numpy in its own process while this one
+    # imports pytest and Hypothesis and loads the course.
+    with Sandbox(args.isolation).start() as sandbox:
+        from proctor.runner import grade_submission
+
         assignment = _assignment(args)
         for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility).to_dict()
@@ -124,7 +120,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- check
 def cmd_check(args: argparse.Namespace) -> int:
-    from proctor.check import ProgressBar, run_check
+    from proctor.local_check import ProgressBar, run_check
 
     path = Path(args.submission)
     out = Path(args.out) if args.out else path.resolve().parent

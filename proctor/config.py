@@ -10,9 +10,7 @@ The schema is documented in the header comment of the course's own ``course.toml
 
 from __future__ import annotations
 
-import contextvars
 import difflib
-import importlib
 import json
 import math
 import re
@@ -21,16 +19,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from proctor.errors import ConfigError, ProctorError
+from proctor.errors import ConfigError
 
 __all__ = [
     "Assignment",
     "AuditSettings",
     "Course",
+    "Gradable",
     "LatePolicy",
-    "Limits",
+    "SubmissionLimits",
     "load_course",
     "validate_tasks",
 ]
@@ -47,8 +46,9 @@ DEFAULT_SEED = 0
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Resource limits for running one submission in the sandbox."""
+class SubmissionLimits:
+    """``[assignments.<id>.limits]``: how long one submission and each call into it may
+    run, and its memory (the sandbox's rlimits are derived from these)."""
 
     call_timeout_s: float = 10.0
     submission_timeout_s: float = 120.0
@@ -124,7 +124,7 @@ class Assignment:
     points: dict[str, float] = field(hash=False)
     rtol: float
     atol: float
-    limits: Limits
+    limits: SubmissionLimits
     seed: int
     course_root: Path
     # task id -> grade_id of the notebook's autograded cell that carries its points in
@@ -136,6 +136,26 @@ class Assignment:
     def max_score(self) -> float:
         """The most a submission can score before any late penalty."""
         return float(sum(self.points.values()))
+
+
+class Gradable(Protocol):
+    """What grading needs from an assignment, the one shape every grading function takes.
+
+    :class:`Assignment` (from course.toml) has it; so does the students' copy that
+    :func:`proctor.released_checks.load_checks` rebuilds from a release's manifest, where
+    the rest of the course (notebook, due date, reference) is deliberately absent.
+    """
+
+    id: str
+    title: str
+    graders: Path
+    points: dict[str, float]
+    rtol: float
+    atol: float
+    seed: int
+    limits: SubmissionLimits
+    course_root: Path
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -626,13 +646,13 @@ def _tolerance(p: _Problems, table: Mapping[str, Any], prefix: str
     return rtol, atol
 
 
-def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> Limits | None:
+def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> SubmissionLimits | None:
     key = _join(prefix, "limits")
     raw = _table(p, table, "limits", prefix, f"[{key}] with sandbox limits", False)
     if raw is None:
-        return None if "limits" in table else Limits()
+        return None if "limits" in table else SubmissionLimits()
     _check_keys(p, raw, key, _LIMITS_KEYS)
-    default = Limits()
+    default = SubmissionLimits()
     call = _number(p, raw, "call_timeout_s", key, "a number of seconds > 0",
                    lambda v: v > 0, default.call_timeout_s)
     whole = _number(p, raw, "submission_timeout_s", key, "a number of seconds > 0",
@@ -646,7 +666,7 @@ def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> Limits | Non
               f"{call:g} s is longer than submission_timeout_s ({whole:g} s); expected "
               "call_timeout_s <= submission_timeout_s")
         return None
-    return Limits(call_timeout_s=call, submission_timeout_s=whole, memory_mb=int(memory))
+    return SubmissionLimits(call_timeout_s=call, submission_timeout_s=whole, memory_mb=int(memory))
 
 
 # --------------------------------------------------------------------------- audit
@@ -739,10 +759,6 @@ def _audit_thresholds(p: _Problems, raw: Mapping[str, Any], prefix: str) -> Audi
 
 # --------------------------------------------------------------------------- grader tasks
 
-# Set while a suite is being collected, so a suite or plugin that loads the course during
-# collection does not start another collection (and so on forever).
-_collecting: contextvars.ContextVar[bool] = contextvars.ContextVar("_collecting", default=False)
-
 
 def _task_problems(p: _Problems, assignment: Assignment, tasks: set[str]) -> None:
     """Report each points entry that names a task the suite does not have.
@@ -769,42 +785,6 @@ def validate_tasks(assignment: Assignment, tasks: set[str], *,
     p = _Problems(source or assignment.course_root / COURSE_FILE)
     _task_problems(p, assignment, tasks)
     p.raise_if_any()
-
-
-def _has_test_files(graders: Path) -> bool:
-    return any(graders.rglob("test_*.py")) or any(graders.rglob("*_test.py"))
-
-
-def _collector() -> Callable[[Path], set[str]] | None:
-    """``proctor.runner.collect_tasks`` if the engine provides it yet, else None."""
-    try:
-        runner = importlib.import_module("proctor.runner")
-    except ModuleNotFoundError as error:
-        if error.name == "proctor.runner":
-            return None
-        raise
-    return getattr(runner, "collect_tasks", None)
-
-
-def _suite_tasks(p: _Problems, assignment: Assignment) -> set[str] | None:
-    """The suite's task ids, or None when there is nothing to collect or no collector."""
-    if _collecting.get() or not _has_test_files(assignment.graders):
-        return None
-    collect = _collector()
-    if collect is None:
-        return None
-    token = _collecting.set(True)
-    try:
-        return set(collect(assignment.graders))
-    except ProctorError:
-        raise
-    except Exception as error:  # a broken suite is a course problem, reported as one
-        p.add(_join(_join("assignments", assignment.id), "graders"),
-              f"could not collect the tasks of {_shown(assignment.graders, assignment.course_root)}"
-              f": {type(error).__name__}: {error}")
-        return None
-    finally:
-        _collecting.reset(token)
 
 
 # --------------------------------------------------------------------------- loading
@@ -853,13 +833,15 @@ def _read(source: Path) -> dict[str, Any]:
         raise ConfigError(_syntax_message(source, text, error)) from None
 
 
-def load_course(path: Path | str | None = None, *, check_tasks: bool = True) -> Course:
+def load_course(path: Path | str | None = None, *, check_tasks: object = None) -> Course:
     """Load and validate a course.toml; every problem is reported in one ConfigError.
 
     ``path`` may be the file or its directory; None means ./course.toml or the nearest
-    parent's. With ``check_tasks`` the grader suites are collected (when the engine's
-    ``proctor.runner.collect_tasks`` exists and a suite has test files) so points that name
-    a task no suite has are caught here rather than silently scoring 0.
+    parent's. Only the file is read: no suite is collected, so a half-written second
+    assignment cannot block grading the first. Points that name a task the suite lacks are
+    caught where a suite is collected anyway (grading, release, validate, audit), for that
+    assignment only (:func:`validate_tasks`). ``check_tasks`` is ignored; older callers
+    pass it.
     """
     source = _find(path)
     data = _read(source)
@@ -867,10 +849,4 @@ def load_course(path: Path | str | None = None, *, check_tasks: bool = True) -> 
     course = _parse_course(p, data, source.parent)
     p.raise_if_any()
     assert course is not None  # no problems means every section parsed
-    if check_tasks:
-        for assignment in course.assignments.values():
-            tasks = _suite_tasks(p, assignment)
-            if tasks is not None:
-                _task_problems(p, assignment, tasks)
-        p.raise_if_any()
     return course

@@ -23,10 +23,13 @@ import hashlib
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from proctor.errors import ProctorError
 from proctor.sandbox.child import wire
+
+if TYPE_CHECKING:
+    from proctor.config import Gradable
 
 GOLDEN_MODULE = "golden_cases.py"
 CASE_PREFIX = "case_"
@@ -80,7 +83,7 @@ def write_cases(graders: Path, reference: Any, out_dir: Path) -> list[Path]:
     return written
 
 
-def _source_files(assignment: Any) -> list[Path]:
+def _source_files(assignment: Gradable) -> list[Path]:
     """What a case's value can depend on: the suite's modules (golden_cases.py and the
     helpers it imports) and the reference package's source."""
     graders = Path(assignment.graders)
@@ -92,7 +95,7 @@ def _source_files(assignment: Any) -> list[Path]:
     return sorted(p for p in files if p.is_file())
 
 
-def source_hash(assignment: Any) -> str:
+def source_hash(assignment: Gradable) -> str:
     """Content hash of everything golden cases are computed from, plus the seed."""
     digest = hashlib.sha256(f"seed={int(assignment.seed)}\n".encode())
     root = Path(assignment.course_root)
@@ -106,7 +109,7 @@ def source_hash(assignment: Any) -> str:
 _COMPUTED: dict[str, dict[str, str]] = {}
 
 
-def official_cases(assignment: Any, reference: Any) -> dict[str, str]:
+def official_cases(assignment: Gradable, reference: Any) -> dict[str, str]:
     """The assignment's golden cases computed from its course sources (memoised)."""
     key = source_hash(assignment)
     if key not in _COMPUTED:
@@ -114,7 +117,7 @@ def official_cases(assignment: Any, reference: Any) -> dict[str, str]:
     return _COMPUTED[key]
 
 
-def released_drift(assignment: Any, reference: Any, released: Path) -> list[str]:
+def released_drift(assignment: Gradable, reference: Any, released: Path) -> list[str]:
     """How the golden files in ``released`` differ from a fresh computation (none: equal)."""
     fresh = compute_cases(Path(assignment.graders), reference)
     present = {p.stem: p for p in Path(released).glob("*.json")} if Path(released).is_dir() else {}

@@ -32,7 +32,10 @@ import traceback
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 __all__ = ["export_gradescope", "run_autograder"]
 
@@ -106,7 +109,7 @@ def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text)
 
 
-def _course_toml(assignment: Any) -> str:
+def _course_toml(assignment: Assignment) -> str:
     """course.toml reduced to this assignment, paths as they will be inside course/."""
     import tomllib
 
@@ -130,7 +133,7 @@ def _course_toml(assignment: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_gradescope(assignment: Any, out: Path) -> Path:
+def export_gradescope(assignment: Assignment, out: Path) -> Path:
     """Write ``out/autograder.zip`` for ``assignment``; returns the zip's path."""
     import proctor
 
@@ -157,7 +160,7 @@ def export_gradescope(assignment: Any, out: Path) -> Path:
     return target
 
 
-def _reference_path(assignment: Any) -> Path:
+def _reference_path(assignment: Assignment) -> Path:
     """The reference module's top package directory (or .py file) under the course root."""
     root = Path(assignment.course_root)
     top = assignment.reference.split(".")[0]
@@ -219,7 +222,7 @@ def _grade(root: Path) -> dict[str, Any]:
     course_dir = root / "source" / COURSE_DIR
     _lock_down(course_dir)
     assignment_id = (course_dir / ASSIGNMENT_FILE).read_text().strip()
-    assignment = load_course(course_dir, check_tasks=False).assignment(assignment_id)
+    assignment = load_course(course_dir).assignment(assignment_id)
     files = StudentFiles("student", None, "gradescope")
     files.candidates = [Candidate(m.name, m.source, m.error)
                         for m in read_tree(root / "submission")]

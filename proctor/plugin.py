@@ -3,7 +3,7 @@
 The runner passes a :class:`ProctorPlugin` instance to ``pytest.main``. It registers the
 ``task``/``points``/``visibility`` markers, provides the fixtures suites use (``student``,
 ``reference``, ``tol``, ``rng``, ``assignment``, ``record``), loads a derandomized
-hypothesis profile, and records one :class:`Outcome` per test, turning student
+hypothesis profile, and records one :class:`~proctor.result.TestResult` per test, turning student
 exceptions, timeouts and crashes into statuses with messages a student can act on.
 """
 
@@ -14,9 +14,9 @@ import importlib
 import re
 import sys
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import hypothesis
 import numpy as np
@@ -24,9 +24,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from proctor.golden import GoldenCases
-from proctor.result import load_block, load_notes
+from proctor.result import TestResult, load_block, load_notes
 from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
+
+if TYPE_CHECKING:
+    from proctor.config import Gradable
 
 HIDDEN, PUBLIC = "hidden", "public"
 #: Tests of this task, or marked ``cost``, measure cost on large inputs: a part timing out
@@ -57,27 +60,6 @@ class TestRecord:
     efficiency: dict[str, Any] | None = None
     #: the named inputs of the golden case the test loaded last (shown if a public test fails)
     example: dict[str, Any] | None = None
-
-
-@dataclass
-class Outcome:
-    """One test's verdict before scoring."""
-
-    id: str
-    name: str
-    task: str
-    weight: float
-    visibility: str
-    status: str = "passed"
-    message: str = ""
-    hint: str | None = None
-    details: dict[str, Any] | None = None
-    counterexample: str | None = None
-    efficiency: dict[str, Any] | None = None
-    misconception: str | None = None
-    example: dict[str, Any] | None = None
-    record: TestRecord = field(default_factory=TestRecord)
-    requires: tuple[str, ...] = ()
 
 
 def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
@@ -116,7 +98,7 @@ def _test_name(item: pytest.Item) -> str:
 class ProctorPlugin:
     """Fixtures, markers and result collection for one grading run."""
 
-    def __init__(self, *, session: StudentSession | None, assignment: Any, reference: Any = None,
+    def __init__(self, *, session: StudentSession | None, assignment: Gradable | None, reference: Any = None,
                  visibility: str = "all", collect_only: bool = False, golden_dir: Path | None = None,
                  golden_cases: GoldenCases | None = None, progress: Callable[[int, int, str], None] | None = None) -> None:
         self.session = session
@@ -126,7 +108,10 @@ class ProctorPlugin:
         self.reference_module = reference
         self.visibility = visibility
         self.collect_only = collect_only
-        self.outcomes: dict[str, Outcome] = {}
+        self.outcomes: dict[str, TestResult] = {}
+        self.weights: dict[str, float] = {}  # test id -> its ``points`` marker weight
+        self.requires: dict[str, tuple[str, ...]] = {}  # test id -> its ``requires`` patterns
+        self.records: dict[str, TestRecord] = {}  # test id -> what it reported beyond pass/fail
         self.order: list[str] = []
         self.collection_errors: list[str] = []
         self.task_weights: dict[str, float] = {}
@@ -169,10 +154,12 @@ class ProctorPlugin:
         for item in items:
             nodeid = item.nodeid
             self.order.append(nodeid)
-            self.outcomes[nodeid] = Outcome(
+            self.outcomes[nodeid] = TestResult(
                 id=nodeid, name=_test_name(item), task=str(_marker_arg(item, "task", "ungraded")),
-                weight=float(_marker_arg(item, "points", 1.0)), visibility=_marker_arg(item, "visibility", HIDDEN),
-                requires=_required(item))
+                visibility=_marker_arg(item, "visibility", HIDDEN))
+            self.weights[nodeid] = float(_marker_arg(item, "points", 1.0))
+            self.records[nodeid] = TestRecord()
+            self.requires[nodeid] = _required(item)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -199,12 +186,12 @@ class ProctorPlugin:
     def golden(self, request: pytest.FixtureRequest) -> Callable[[str], Any]:
         """``golden(name)``: a golden case byte for byte what students' checks read.
         The case's inputs are noted, so a failing public test can show them."""
-        outcome = self.outcomes.get(request.node.nodeid)
+        record = self.records.get(request.node.nodeid)
 
         def load(name: str) -> Any:
             case = self.golden_cases(name)
-            if outcome is not None and isinstance(case, dict) and isinstance(case.get("inputs"), dict):
-                outcome.record.example = named_values(case["inputs"])
+            if record is not None and isinstance(case, dict) and isinstance(case.get("inputs"), dict):
+                record.example = named_values(case["inputs"])
             return case
 
         return load
@@ -224,8 +211,7 @@ class ProctorPlugin:
 
     @pytest.fixture
     def record(self, request: pytest.FixtureRequest) -> TestRecord:
-        outcome = self.outcomes.get(request.node.nodeid)
-        return outcome.record if outcome is not None else TestRecord()
+        return self.records.get(request.node.nodeid) or TestRecord()
 
     # ------------------------------------------------------------------ verdicts
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -265,7 +251,7 @@ class ProctorPlugin:
         if self.progress is not None and nodeid in self.outcomes:
             self.progress(self.order.index(nodeid) + 1, len(self.order), self.outcomes[nodeid].name)
 
-    def _explain(self, outcome: Outcome, exc: BaseException | None) -> None:
+    def _explain(self, outcome: TestResult, exc: BaseException | None) -> None:
         public = outcome.visibility == PUBLIC
         if isinstance(exc, SandboxTimeout):
             outcome.status = "timeout"
@@ -302,11 +288,11 @@ class ProctorPlugin:
             outcome.message = (f"The grader could not check this part: {type(exc).__name__}: {_first_line(exc)}"
                                if exc is not None else "The test failed.")
         if outcome.hint is None:
-            outcome.hint = outcome.record.hint
+            outcome.hint = self.records[outcome.id].hint
         if outcome.misconception is None and outcome.status != "failed":
             outcome.misconception = _diagnosis(exc)
-        if public and outcome.example is None and outcome.record.example is not None:
-            outcome.example = outcome.record.example
+        if public and outcome.example is None and self.records[outcome.id].example is not None:
+            outcome.example = self.records[outcome.id].example
 
     def _load_hint(self) -> str | None:
         if not self.session or not self.session.load_errors:
@@ -317,14 +303,15 @@ class ProctorPlugin:
         return (f"While loading your submission, {first.text()}. If the missing name is defined "
                 "there, that error is why.")
 
-    def finish(self) -> list[Outcome]:
-        """Outcomes in collection order, with each test's record folded in, and each passing
-        test whose required tests (``requires`` marker) did not all pass turned into a failure."""
+    def finish(self) -> list[TestResult]:
+        """Verdicts in collection order, with each test's record folded in (not scored yet),
+        and each passing test whose required tests (``requires`` marker) did not all pass
+        turned into a failure."""
         done = []
         for nodeid in self.order:
             o = self.outcomes[nodeid]
-            _apply_requirements(o, self.outcomes)
-            rec = o.record
+            _apply_requirements(o, self.requires[nodeid], self.outcomes)
+            rec = self.records[nodeid]
             o.efficiency = o.efficiency or rec.efficiency
             if rec.details:
                 o.details = {**rec.details, **(o.details or {})}
@@ -348,7 +335,8 @@ def _matches(nodeid: str, pattern: str) -> bool:
     return base == pattern or base.endswith("/" + pattern)
 
 
-def _apply_requirements(outcome: Outcome, outcomes: dict[str, Outcome]) -> None:
+def _apply_requirements(outcome: TestResult, requires: tuple[str, ...],
+                        outcomes: dict[str, TestResult]) -> None:
     """A passed test earns nothing unless every test it requires passed too.
 
     Some checks are satisfied by code that does no work (a constant output is invariant
@@ -356,10 +344,10 @@ def _apply_requirements(outcome: Outcome, outcomes: dict[str, Outcome]) -> None:
     counts only together with a test that trivial code fails. A required test that did not
     run here (a public-only run) does not decide anything.
     """
-    if outcome.status != "passed" or not outcome.requires:
+    if outcome.status != "passed" or not requires:
         return
     failed = []
-    for pattern in outcome.requires:
+    for pattern in requires:
         ran = [o for o in outcomes.values() if _matches(o.id, pattern)]
         failed += [o for o in ran if o.status != "passed" and o.name not in (f.name for f in failed)]
     if not failed:
@@ -576,7 +564,7 @@ def _error_hint(exc: StudentError) -> str:
     return f"Your code raised {exc.type_name}; the traceback shows the line in your submission."
 
 
-def import_reference(assignment: Any) -> Any:
+def import_reference(assignment: Gradable) -> Any:
     """Import the assignment's reference module on the trusted side.
 
     Courses name their packages alike (``reference``), so a package of that name loaded

@@ -29,22 +29,23 @@ names it by relative path, since proctor is not on the package index) and a
 deletes only files the previous manifest lists and this release no longer writes (for
 example after the notebook is renamed). Anything else in the directory, such as a
 ``public/`` folder of local checks, is left alone. The ``checks/`` folder (public suites,
-golden cases, manifest: see :mod:`proctor.checks`) is owned by release and rewritten whole.
+golden cases, manifest: see :mod:`proctor.released_checks`) is owned by release and rewritten whole.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 
 from proctor.atomic import write_text
-from proctor.checks import write_checks
+from proctor.config import Assignment
 from proctor.errors import ProctorError
+from proctor.released_checks import write_checks
 from proctor.wheel import build_wheel, wheel_name
 
 __all__ = ["ReleaseError", "release_assignment", "build_student_notebook", "secret_lines"]
@@ -69,15 +70,6 @@ _MIN_SECRET_LINE = 12
 
 class ReleaseError(ProctorError):
     """The source notebook cannot be released (bad metadata, or it would leak answers)."""
-
-
-class AssignmentLike(Protocol):
-    """What release needs from ``proctor.config.Assignment``."""
-
-    id: str
-    title: str
-    notebook: Path
-    release_dir: Path
 
 
 # ----------------------------------------------------------------------------- notebook
@@ -214,7 +206,7 @@ def find_leaks(source: NotebookNode, released: NotebookNode) -> list[str]:
 # ----------------------------------------------------------------------------- other files
 
 
-def _readme(assignment: AssignmentLike, notebook_name: str) -> str:
+def _readme(assignment: Assignment, notebook_name: str) -> str:
     module_name = Path(notebook_name).stem + ".py"
     wheel = wheel_name()
     return f"""# {assignment.title}
@@ -300,7 +292,7 @@ def _previous_release(out_dir: Path) -> list[str]:
 # ----------------------------------------------------------------------------- entry point
 
 
-def release_assignment(assignment: AssignmentLike, out_dir: Path | None = None, *,
+def release_assignment(assignment: Assignment, out_dir: Path | None = None, *,
                        wheel: bool = True) -> list[Path]:
     """Build the student template of ``assignment`` into ``out_dir`` (default: its release_dir).
 

@@ -22,15 +22,19 @@ TIMING_DETAILS = ("time", "runtime")
 
 @dataclass
 class TestResult:
-    """One test's verdict, with everything feedback needs to explain it."""
+    """One test's verdict, with everything feedback needs to explain it.
+
+    The plugin creates it when the test is collected and fills in the verdict as the test
+    runs; the runner then sets ``score`` and ``max_score`` from course.toml's points.
+    """
 
     id: str
     name: str
     task: str
-    status: str
-    score: float
-    max_score: float
-    visibility: str
+    status: str = "passed"
+    score: float = 0.0
+    max_score: float = 0.0
+    visibility: str = "hidden"
     message: str = ""
     hint: str | None = None
     details: dict[str, Any] | None = None

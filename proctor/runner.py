@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pytest
 
@@ -22,11 +22,14 @@ from proctor import __version__
 from proctor.errors import ProctorError
 from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
-from proctor.result import Result, TestResult, load_block
-from proctor.sandbox.client import ChildLimits, Sandbox
+from proctor.result import Result, load_block
+from proctor.sandbox.client import ChildRlimits, Sandbox
 from proctor.sandbox.proxy import StudentSession
 from proctor.scoring import spread_points, task_totals
 from proctor.submission import read_submission
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment, Gradable
 
 VISIBILITIES = ("all", "public", "hidden")
 #: Every test's message when the submission could not be used at all (load.problem says why).
@@ -152,7 +155,15 @@ def collect_tasks(graders: Path) -> set[str]:
     return set(collect(graders).task_weights)
 
 
-def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> GoldenCases:
+def check_tasks(assignment: Assignment, tasks: Iterable[str]) -> None:
+    """ConfigError if ``points`` names a task the just-collected suite lacks: checked where
+    a suite is collected anyway, so loading the course never collects one."""
+    from proctor.config import validate_tasks
+
+    validate_tasks(assignment, set(tasks))
+
+
+def golden_cases(assignment: Gradable, reference: Any, golden: Path | None) -> GoldenCases:
     """The golden cases a run sees: a released folder when given (students' checks), else
     computed, when first asked for, from the course's own ``golden_cases.py`` and reference
     (never from release output; see :mod:`proctor.golden`)."""
@@ -163,11 +174,12 @@ def golden_cases(assignment: Any, reference: Any, golden: Path | None) -> Golden
     return GoldenCases(None, compute=lambda: official_cases(assignment, reference or import_reference(assignment)))
 
 
-def grade_submission(assignment: Any, submission: Path | str, *, visibility: str = "all",
+def grade_submission(assignment: Gradable, submission: Path | str, *, visibility: str = "all",
                      isolation: str | None = None, sandbox: Sandbox | None = None,
                      reference: bool = True, golden: Path | None = None,
                      task_weights: dict[str, float] | None = None,
-                     progress: Callable[[int, int, str], None] | None = None) -> Result:
+                     progress: Callable[[int, int, str], None] | None = None,
+                     whole_suite: bool = True) -> Result:
     """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
@@ -175,7 +187,10 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
     copy of the golden cases (``golden``, a folder; otherwise they are computed from the
     course sources), and the whole suite's ``task_weights`` (so each public test
     is worth what it is worth in the official grade). Grading always completes: problems
-    with the submission become test statuses, never exceptions.
+    with the submission become test statuses, never exceptions. The points' task ids are
+    checked against the suite just collected (a mistake there is a ConfigError) unless
+    it is not the whole suite: a student's public copy (``task_weights`` given) or a part
+    of it, such as an audit's half or a test's subset (``whole_suite=False``).
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -186,7 +201,7 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
     limits = assignment.limits
     session = StudentSession(box, sub, call_timeout_s=limits.call_timeout_s,
                              submission_timeout_s=limits.submission_timeout_s,
-                             limits=ChildLimits(memory_mb=limits.memory_mb,
+                             limits=ChildRlimits(memory_mb=limits.memory_mb,
                                                 cpu_s=int(limits.submission_timeout_s) + 10))
     reference_module = import_reference(assignment) if reference else None
     plugin = ProctorPlugin(session=session, assignment=assignment, reference=reference_module,
@@ -203,26 +218,23 @@ def grade_submission(assignment: Any, submission: Path | str, *, visibility: str
         session.close()
         if own_sandbox:
             box.close()
+    if task_weights is None and whole_suite:
+        check_tasks(assignment, plugin.task_weights)
     outcomes = plugin.finish()
     if sub.problem:  # the reason is said once, in load.problem; each test only says it did not run
         for o in outcomes:
             o.status, o.message, o.hint = "error", NOT_RUN, None
     if task_weights is not None:
         plugin.task_weights = dict(task_weights)
-    scored = spread_points(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
-                           plugin.task_weights)
-    tests = [TestResult(id=o.id, name=o.name, task=o.task, status=o.status, score=s.score,
-                        max_score=s.max_score, visibility=o.visibility, message=o.message, hint=o.hint,
-                        details=o.details, counterexample=o.counterexample, efficiency=o.efficiency,
-                        misconception=o.misconception, example=o.example)
-             for o, s in zip(outcomes, scored)]
-    tasks = task_totals(((o.task, o.weight, o.status) for o in outcomes), assignment.points,
-                        plugin.task_weights if visibility != "all" else None)
+    weighed = [(o.task, plugin.weights[o.id], o.status) for o in outcomes]
+    for o, s in zip(outcomes, spread_points(weighed, assignment.points, plugin.task_weights)):
+        o.score, o.max_score = s.score, s.max_score
+    tasks = task_totals(weighed, assignment.points, plugin.task_weights if visibility != "all" else None)
     return Result(
         assignment=assignment.id, submission=sub.name,
         score=round(sum(t["score"] for t in tasks.values()), 4),
         max_score=round(sum(t["max_score"] for t in tasks.values()), 4),
-        tasks=tasks, tests=tests, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
+        tasks=tasks, tests=outcomes, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
         proctor_version=__version__, seed=int(assignment.seed),
         load=load_block(sub.problem, session.load_errors, list(sub.notes), session.restarts,
                         {c.index: c.label for c in sub.cells if c.label}),

@@ -3,7 +3,9 @@
 A task's points (from course.toml) are shared among its tests in proportion to their
 ``points`` marker weights, so a task with one failing test out of four keeps the other
 three quarters: partial credit lives at the test level. Tests of a task that
-course.toml gives no points to are still reported, worth nothing.
+course.toml gives no points to are still reported, worth nothing. Late penalties are not
+scoring's job: :func:`proctor.lms.late.apply_late` applies the course's
+:class:`~proctor.config.LatePolicy` to a graded result.
 """
 
 from __future__ import annotations
@@ -69,7 +71,3 @@ def task_totals(tests: Iterable[tuple[str, float, str]], points: Mapping[str, fl
                         "max_score": _round(pts * frac(ran[task]) if task_weights else pts)}
     return totals
 
-
-def apply_late_penalty(score: float, penalty_fraction: float) -> float:
-    """The score after deducting ``penalty_fraction`` of it (0 = on time)."""
-    return _round(score * (1.0 - min(max(penalty_fraction, 0.0), 1.0)))

@@ -15,15 +15,18 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from proctor.checks import CHECKS_DIR
+from proctor.released_checks import CHECKS_DIR
 from proctor.golden import released_drift
 from proctor.plugin import import_reference
 from proctor.release import release_assignment
 from proctor.runner import grade_submission
 from proctor.sandbox.client import Sandbox
 from proctor.result import load_notes
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 
 @dataclass
@@ -64,7 +67,7 @@ def _stub_problems(result: dict[str, Any]) -> list[str]:
     return problems
 
 
-def validate_assignment(assignment: Any, *, isolation: str | None = None) -> ValidationReport:
+def validate_assignment(assignment: Assignment, *, isolation: str | None = None) -> ValidationReport:
     """Grade the source notebook and a fresh release of the student notebook."""
     with Sandbox(isolation) as sandbox, tempfile.TemporaryDirectory(prefix="proctor-validate-") as tmp:
         solution = grade_submission(assignment, assignment.notebook, sandbox=sandbox).to_dict()
@@ -75,7 +78,7 @@ def validate_assignment(assignment: Any, *, isolation: str | None = None) -> Val
                             + _golden_problems(assignment))
 
 
-def _golden_problems(assignment: Any) -> list[str]:
+def _golden_problems(assignment: Assignment) -> list[str]:
     """Released golden files that differ from a fresh computation (none if not released yet)."""
     released = Path(assignment.release_dir) / CHECKS_DIR / "golden"
     if not released.is_dir():

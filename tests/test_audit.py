@@ -201,7 +201,7 @@ def test_audit_table_errors_name_the_key(tmp_path: Path) -> None:
         kill_rate = 2
     '''))
     with pytest.raises(ConfigError) as err:
-        load_course(course / "course.toml", check_tasks=False)
+        load_course(course / "course.toml")
     message = str(err.value)
     assert "assignments.minimath.audit.solution" not in message  # checked by the audit: see below
     assert "assignments.minimath.audit.declared.halve" in message
@@ -331,3 +331,16 @@ def test_release_and_gradescope_export_hold_nothing_of_the_audit_content(attenti
         text = data.decode("utf-8", "replace")
         for line in first_lines:
             assert line not in text, (name, line)
+
+
+def test_the_audit_checks_task_ids_before_splitting_the_suite(minimath, tmp_path: Path) -> None:
+    """Its halves cannot tell a missing task from one in the other half, so the whole
+    suite's ids are checked where it is collected, before any job is graded."""
+    import dataclasses
+
+    from proctor.audit.run import split_suite
+
+    wrong = dataclasses.replace(minimath, points={**minimath.points, "countr": 5.0})
+    with pytest.raises(ConfigError, match=r"assignments\.minimath\.points\.countr: no task 'countr'"):
+        split_suite(wrong.graders, ["counter"], tmp_path, wrong)
+    assert split_suite(minimath.graders, ["counter"], tmp_path / "ok", minimath).task_weights

@@ -192,3 +192,18 @@ def test_canvas_and_moodle_exports_round_trip_through_a_batch(assignment, tmp_pa
     assert ada["student"]["name"] == "Ada Lovelace" and ada["late"]["penalty_fraction"] == 0
     alan = json.loads((out / "4712" / "result.json").read_text())
     assert alan["late"]["penalty_fraction"] == pytest.approx(0.2)
+
+
+def test_a_course_mistake_stops_the_batch_before_anyone_is_graded(assignment, tmp_path):
+    """Loading the course no longer collects the suite; the batch does, once, so points that
+    name no task of the suite stop it in one line instead of failing every student."""
+    import dataclasses
+
+    from proctor.errors import ConfigError
+
+    subs = tmp_path / "subs"
+    make_submissions(subs, 2)
+    wrong = dataclasses.replace(assignment, points={**assignment.points, "nonesuch": 1.0})
+    with pytest.raises(ConfigError, match=r"points\.nonesuch: no task 'nonesuch'"):
+        run_batch(wrong, subs, tmp_path / "out", workers=1, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from conftest import DATA, MINICOURSE
-from proctor.check import run_check
-from proctor.checks import write_checks
+from proctor.local_check import run_check
+from proctor.released_checks import write_checks
 from proctor.runner import grade_submission
 
 SUBMISSIONS = [MINICOURSE / "submissions" / "correct.py", DATA / "hostile" / "patch_numpy.py",
@@ -84,3 +84,18 @@ def test_minicourse_release_is_current(minimath, tmp_path):
     committed = {p.relative_to(minimath.release_dir).as_posix(): p.read_bytes()
                  for p in minimath.release_dir.rglob("*") if p.is_file() and p.suffix != ".whl"}
     assert fresh == committed
+
+
+def test_a_release_checks_the_task_ids_it_collects(minimath, tmp_path):
+    """Release collects the suite for its manifest anyway, so it refuses points that name
+    a task the suite lacks (loading the course no longer collects suites)."""
+    import dataclasses
+
+    from proctor.errors import ConfigError
+
+    wrong = dataclasses.replace(minimath, points={**minimath.points, "countr": 5.0})
+    with pytest.raises(ConfigError, match=r"assignments\.minimath\.points\.countr: no task 'countr'"):
+        write_checks(wrong, tmp_path)
+    # the student's copy carries the whole suite's weights: its public run checks no ids
+    write_checks(minimath, tmp_path)
+    assert run_check(MINICOURSE / "submissions" / "correct.py", checks=tmp_path / "checks").score > 0

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from proctor.check import run_check
-from proctor.checks import CHECKS_DIR, shipped_files
+from proctor.local_check import run_check
+from proctor.released_checks import CHECKS_DIR, shipped_files
 from proctor.golden import dumps, loads
 from proctor.runner import grade_submission
 

@@ -81,7 +81,7 @@ def section(root: Element, id_: str) -> Element | None:
 
 def test_correct_submissions_have_nothing_to_fix_and_no_problems(assignment: Any, sandbox: Sandbox) -> None:
     for path in (MUTANTS / "_base.py", ROOT / "examples" / "submissions" / "correct.ipynb"):
-        root = parse_html(render_feedback(grade_submission(assignment, path, sandbox=sandbox).to_dict()))
+        root = parse_html(render_feedback(grade_submission(assignment, path, sandbox=sandbox, whole_suite=False).to_dict()))
         assert section(root, "load") is None, path.name
         assert section(root, "fixes") is None, path.name
 
@@ -91,7 +91,7 @@ def test_each_hint_once_where_it_can_be_seen(assignment: Any, sandbox: Sandbox,
                                               mutants: dict[str, Path], name: str) -> None:
     path = mutants[name]
     keyword = ENTRIES[name].hint or ""
-    result = grade_submission(assignment, path, sandbox=sandbox).to_dict()
+    result = grade_submission(assignment, path, sandbox=sandbox, whole_suite=False).to_dict()
     root = parse_html(render_feedback(result))
     seen = norm(visible_text(root))
     fixes = [norm(e.text()) for e in root.find_all(pred=lambda e: "fix-hint" in e.classes())]
@@ -125,7 +125,7 @@ def test_a_cell_that_raised_is_named_as_jupyter_shows_it(assignment: Any, sandbo
                                           execution_count=3)]
     path = tmp_path / "broken.ipynb"
     nbformat.write(nb, path)
-    result = grade_submission(assignment, path, sandbox=sandbox).to_dict()
+    result = grade_submission(assignment, path, sandbox=sandbox, whole_suite=False).to_dict()
     assert result["load"]["errors"][0]["where"] == "cell [3]"
     missing = [t for t in result["tests"] if t["misconception"] == "missing-name"]
     assert missing and all("cell [3], line 2 raised RuntimeError: boom" in t["hint"] for t in missing)

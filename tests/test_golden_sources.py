@@ -46,7 +46,7 @@ def verdicts(result) -> dict[str, str]:
 @pytest.mark.parametrize("example", ["correct.py", "bug_softmax_axis.py"])
 def test_a_checkout_without_the_release_grades_the_same(tmp_path, attention, example):
     checkout = copy_checkout(tmp_path / "course")
-    bare = load_course(checkout, check_tasks=False).assignment("attention")
+    bare = load_course(checkout).assignment("attention")
     assert not Path(bare.release_dir).exists()
     here = grade_submission(bare, EXAMPLES / example)
     there = grade_submission(attention, EXAMPLES / example)
@@ -95,7 +95,7 @@ def test_validate_names_released_cases_that_drifted(tmp_path, attention):
 
 def test_the_cache_key_follows_every_source(tmp_path):
     checkout = copy_checkout(tmp_path / "course")
-    assignment = load_course(checkout, check_tasks=False).assignment("attention")
+    assignment = load_course(checkout).assignment("attention")
     before = source_hash(assignment)
     assert source_hash(assignment) == before
     for edited in ("graders/attention/golden_cases.py", "graders/attention/_inputs.py", "reference/attention.py"):

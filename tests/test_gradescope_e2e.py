@@ -57,7 +57,7 @@ def submissions(tmp: Path) -> list[Path]:
 def autograder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Export, unpack as Gradescope does, and install proctor the way setup.sh does."""
     tmp = tmp_path_factory.mktemp("gradescope")
-    zpath = export_gradescope(load_course(REPO, check_tasks=False).assignment("attention"), tmp / "export")
+    zpath = export_gradescope(load_course(REPO).assignment("attention"), tmp / "export")
     root = tmp / "autograder"
     with zipfile.ZipFile(zpath) as archive:
         archive.extractall(root / "source")

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_zip_has_scripts_course_and_source(tmp_path):
-    assignment = load_course(REPO, check_tasks=False).assignment("attention")
+    assignment = load_course(REPO).assignment("attention")
     path = export_gradescope(assignment, tmp_path / "export")
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())

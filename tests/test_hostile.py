@@ -60,13 +60,13 @@ def test_a_sandbox_that_cannot_start_says_why(monkeypatch):
     import sys
 
     from proctor.sandbox import isolation
-    from proctor.sandbox.client import ChildLimits
+    from proctor.sandbox.client import ChildRlimits
 
     monkeypatch.setattr(isolation, "command", lambda level, fd: [
         sys.executable, "-c", "import sys; sys.stderr.write('no numpy here'); sys.exit(3)"])
     box = Sandbox("rlimits").start()
     with pytest.raises(RuntimeError, match="sandbox \\(rlimits\\) failed to start: no numpy here"):
-        box.spawn(ChildLimits())
+        box.spawn(ChildRlimits())
     box.close()
 
 

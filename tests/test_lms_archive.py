@@ -13,7 +13,7 @@ import pytest
 
 from proctor.errors import SubmissionError
 from proctor.lms import discover
-from proctor.lms.archive import Limits, read_input, read_zip
+from proctor.lms.archive import ArchiveLimits, read_input, read_zip
 
 
 def notebook(code: str = "def f():\n    return 1\n") -> bytes:
@@ -82,9 +82,9 @@ def test_oversized_and_bomb_members_refused(tmp_path):
         ("big.py", b"#" * (3 * 1024 * 1024)),      # compresses ~1000x: a bomb by ratio
         ("ok.py", b"z = 1\n"),
     ])
-    members = by_name(read_zip(zpath, Limits(max_file_bytes=10 * 1024 * 1024)))
+    members = by_name(read_zip(zpath, ArchiveLimits(max_file_bytes=10 * 1024 * 1024)))
     assert "zip bomb" in members["big.py"].error
-    members = by_name(read_zip(zpath, Limits(max_file_bytes=1024 * 1024, max_ratio=1e9)))
+    members = by_name(read_zip(zpath, ArchiveLimits(max_file_bytes=1024 * 1024, max_ratio=1e9)))
     assert "limit per file" in members["big.py"].error
     assert members["ok.py"].error is None
 
@@ -96,13 +96,13 @@ def test_header_that_lies_about_size_is_caught_while_reading(tmp_path):
     cd = raw.rfind(b"PK\x01\x02")
     raw[cd + 24:cd + 28] = (10).to_bytes(4, "little")
     zpath.write_bytes(bytes(raw))
-    members = read_zip(zpath, Limits(max_file_bytes=100))
+    members = read_zip(zpath, ArchiveLimits(max_file_bytes=100))
     assert members[0].source is None and members[0].error
 
 
 def test_total_cap_refuses_later_members(tmp_path):
     zpath = make_zip(tmp_path / "s.zip", [(f"s{i}.py", b"%d\n" % i * 200) for i in range(5)])
-    members = read_zip(zpath, Limits(max_total_bytes=1000))
+    members = read_zip(zpath, ArchiveLimits(max_total_bytes=1000))
     assert [m.error is None for m in members].count(True) < 5
     assert any("total limit" in (m.error or "") for m in members)
 

@@ -69,7 +69,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def grade(assignment: Any, sandbox: Sandbox, path: Path) -> dict[str, Any]:
-    return grade_submission(assignment, path, sandbox=sandbox).to_dict()
+    return grade_submission(assignment, path, sandbox=sandbox, whole_suite=False).to_dict()
 
 
 def failing(result: dict[str, Any], task: str, *, costly: bool = True) -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def attention():
-    return load_course(ROOT, check_tasks=False).assignment("attention")
+    return load_course(ROOT).assignment("attention")
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +247,7 @@ def test_gradebook_needs_no_alembic_on_path(graded, attention, tmp_path):
         from pathlib import Path
         from proctor.config import load_course
         from proctor.lms.outputs import load_results, write_class_outputs
-        a = load_course({str(ROOT)!r}, check_tasks=False).assignment("attention")
+        a = load_course({str(ROOT)!r}).assignment("attention")
         keys = [p.name for p in Path({str(out)!r}).iterdir() if (p / "result.json").exists()]
         problems = []
         written = write_class_outputs(Path(sys.argv[1]), a, load_results(Path({str(out)!r}), keys),
@@ -298,10 +298,10 @@ def test_grade_ids_are_validated(tmp_path, table, message):
     if not table.startswith("["):
         table = "[assignments.attention.grade_ids]\n" + table
     with pytest.raises(ConfigError) as error:
-        load_course(_course_with(tmp_path, table), check_tasks=False)
+        load_course(_course_with(tmp_path, table))
     assert message in str(error.value)
 
 
 def test_grade_ids_are_optional(tmp_path):
-    loaded = load_course(_course_with(tmp_path, ""), check_tasks=False).assignment("attention")
+    loaded = load_course(_course_with(tmp_path, "")).assignment("attention")
     assert loaded.grade_ids == {}

@@ -40,7 +40,7 @@ def attention_assignment(release_dir: Path = TEMPLATE) -> Any:
     """The attention assignment from course.toml, releasing into ``release_dir``."""
     from proctor.config import load_course
 
-    assignment = load_course(ROOT / "course.toml", check_tasks=False).assignment("attention")
+    assignment = load_course(ROOT / "course.toml").assignment("attention")
     return dataclasses.replace(assignment, release_dir=release_dir)
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import sys
 import types
 
+import pytest
+
 from conftest import MINICOURSE, ROOT
+from proctor.errors import ProctorError
+from proctor.result import without_timing
 from proctor.runner import collect_tasks, grade_submission
 
 
@@ -201,3 +205,51 @@ def test_a_failing_public_property_test_shows_its_smallest_input(minimath, tmp_p
     commutes = next(t for t in result.tests if t.id.endswith("test_add_commutes"))
     assert commutes.status == "failed"
     assert "test_add_commutes(" in commutes.counterexample and "3" in commutes.counterexample
+
+
+def _minicourse_with_second(tmp_path, points: str = "") -> "Path":
+    """A copy of the minicourse plus a half-written second assignment: its suite does not
+    even parse, and its points name a task no suite has."""
+    import shutil
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course)
+    draft = course / "graders" / "draft"
+    draft.mkdir()
+    (draft / "test_draft.py").write_text("def test_half_written(:\n")
+    toml = course / "course.toml"
+    toml.write_text(toml.read_text() + points + "\n[assignments.draft]\ntitle = \"Draft\"\n"
+                    "notebook = \"assignments/minimath/minimath.ipynb\"\nreference = \"reference.minimath\"\n"
+                    "graders = \"graders/draft\"\nrelease = \"release/draft\"\n"
+                    "due = 2026-12-20T23:59:00+00:00\n[assignments.draft.late]\npenalty_per_day = 0\ncap = 0\n"
+                    "[assignments.draft.points]\nnot_a_task = 10\n")
+    return course
+
+
+def test_a_broken_second_assignment_does_not_block_grading_the_first(tmp_path, minimath):
+    from proctor.config import load_course
+
+    course = _minicourse_with_second(tmp_path)
+    assignment = load_course(course / "course.toml").assignment("minimath")
+    graded = without_timing(grade_submission(assignment, course / "submissions" / "correct.py").to_dict())
+    expected = without_timing(grade_submission(minimath, MINICOURSE / "submissions" / "correct.py").to_dict())
+    assert graded["score"] == graded["max_score"] == 40
+    assert graded["tests"] == expected["tests"] and graded["tasks"] == expected["tasks"]
+    draft = load_course(course / "course.toml").assignment("draft")
+    with pytest.raises(ProctorError, match="the grader suite has errors"):
+        grade_submission(draft, course / "submissions" / "correct.py")
+
+
+def test_points_naming_a_task_the_suite_lacks_fail_when_grading(tmp_path):
+    """Loading the course no longer collects suites; grading, which collects one anyway,
+    checks that assignment's task ids, with the message course.toml's checks give."""
+    from proctor.config import load_course
+    from proctor.errors import ConfigError
+
+    course = _minicourse_with_second(tmp_path, "")
+    toml = course / "course.toml"
+    toml.write_text(toml.read_text().replace("counter = 10\n", "counter = 10\ncountr = 5\n", 1))
+    assignment = load_course(toml).assignment("minimath")
+    with pytest.raises(ConfigError, match=r"assignments.minimath.points.countr: no task 'countr' in the "
+                                          r"grader suite graders/minimath \(did you mean 'counter'\?\)"):
+        grade_submission(assignment, course / "submissions" / "correct.py")

@@ -68,7 +68,7 @@ def test_the_engine_wheel_is_reproducible_and_needs_no_instructor_packages(tmp_p
 
 @pytest.mark.slow
 def test_a_student_installs_and_checks_from_the_released_folder(tmp_path):
-    assignment = load_course(REPO, check_tasks=False).assignment("attention")
+    assignment = load_course(REPO).assignment("attention")
     release_assignment(assignment, out_dir=tmp_path / "release")
     folder = tmp_path / "student" / "attention"  # only a copy of the released folder
     shutil.copytree(tmp_path / "release", folder)

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.audit import judge
 from proctor.audit.corpus import Corpus, load_corpus
@@ -23,10 +23,13 @@ from proctor.audit.degenerates import degenerates, probes
 from proctor.audit.run import Job, run_jobs, split_suite
 from proctor.errors import ProctorError
 
+if TYPE_CHECKING:
+    from proctor.config import Assignment
+
 __all__ = ["run_audit"]
 
 
-def _stub(assignment: Any, workdir: Path) -> Path:
+def _stub(assignment: Assignment, workdir: Path) -> Path:
     from proctor.release import release_assignment
 
     released = release_assignment(assignment, workdir / "release")
@@ -48,7 +51,7 @@ def _corpus_jobs(corpus: Corpus | None, group: str, workdir: Path) -> list[Job]:
             for e in corpus.entries]
 
 
-def run_audit(assignment: Any, *, workers: int = 2, isolation: str | None = None, keep: Path | None = None,
+def run_audit(assignment: Assignment, *, workers: int = 2, isolation: str | None = None, keep: Path | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the whole audit of ``assignment`` (which must have an ``[audit]`` table)."""
     settings = assignment.audit
@@ -71,9 +74,9 @@ def run_audit(assignment: Any, *, workers: int = 2, isolation: str | None = None
     return report
 
 
-def _audit(assignment: Any, settings: Any, workdir: Path, workers: int, isolation: str | None,
+def _audit(assignment: Assignment, settings: Any, workdir: Path, workers: int, isolation: str | None,
            progress: Callable[[str], None] | None) -> dict[str, Any]:
-    suite = split_suite(assignment.graders, settings.serial_tasks, workdir)
+    suite = split_suite(assignment.graders, settings.serial_tasks, workdir, assignment)
     solution_text = settings.solution.read_text()
     mutant_corpus = load_corpus(settings.mutants) if settings.mutants else None
     alternative_corpus = load_corpus(settings.alternatives) if settings.alternatives else None
@@ -106,7 +109,7 @@ def _audit(assignment: Any, settings: Any, workdir: Path, workers: int, isolatio
                     "workers": workers, "jobs": len(graded)})
 
 
-def _report(assignment: Any, settings: Any, suite: Any, graded: dict[str, Any], called: dict[str, list[str]],
+def _report(assignment: Assignment, settings: Any, suite: Any, graded: dict[str, Any], called: dict[str, list[str]],
             variants: dict[str, Any], timing: dict[str, Any]) -> dict[str, Any]:
     by_group: dict[str, list[Any]] = {}
     for g in graded.values():

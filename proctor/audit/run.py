@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor import runner
 from proctor.audit.variants import VariantLog, recording
 from proctor.errors import ProctorError
 from proctor.sandbox.client import Sandbox
 from proctor.scoring import spread_points, task_totals
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 
 @dataclass
@@ -66,10 +69,13 @@ class Suite:
     serial_tests: frozenset[str] = frozenset()  # graded in the serial half
 
 
-def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path) -> Suite:
-    """Collect ``graders`` and copy it into a parallel half and a serial half."""
+def split_suite(graders: Path, serial_tasks: Iterable[str], workdir: Path, assignment: Assignment | None = None) -> Suite:
+    """Collect ``graders`` and copy it into a parallel half and a serial half; with
+    ``assignment``, check its points name only the suite's tasks (the halves cannot)."""
     plugin = runner.collect(graders)
-    tests = {nid: (o.task, o.weight) for nid, o in plugin.outcomes.items()}
+    if assignment is not None:
+        runner.check_tasks(assignment, plugin.task_weights)
+    tests = {nid: (o.task, plugin.weights[nid]) for nid, o in plugin.outcomes.items()}
     files_of: dict[str, set[str]] = {}
     for nid, (task, _) in tests.items():
         files_of.setdefault(nid.split("::")[0], set()).add(task)
@@ -106,7 +112,7 @@ def _fresh_suite(graders: Path) -> None:
     runner._IMPORTED.pop(Path(graders).resolve(), None)
 
 
-def grade_half(assignment: Any, graders: Path, job: Job, box: Sandbox | None = None) -> dict[str, Any]:
+def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | None = None) -> dict[str, Any]:
     """Grade ``job`` with the suite copy ``graders``: test id -> verdict, plus variants."""
     sandbox = box or _BOX
     half = dataclasses.replace(assignment, graders=graders)
@@ -116,10 +122,10 @@ def grade_half(assignment: Any, graders: Path, job: Job, box: Sandbox | None = N
         if log is not None:
             _fresh_suite(graders)
             with recording(log):
-                result = runner.grade_submission(half, job.path, sandbox=sandbox)
+                result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
             _fresh_suite(graders)
         else:
-            result = runner.grade_submission(half, job.path, sandbox=sandbox)
+            result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
     except ProctorError as exc:
         return {"label": job.label, "tests": {}, "problem": str(exc), "duration_s": 0.0, "variants": {}}
     tests = {t.id: {"task": t.task, "status": t.status, "hint": t.hint or "", "message": t.message[:400]}
@@ -160,7 +166,7 @@ def _merge(job: Job, halves: list[dict[str, Any]], suite: Suite, points: dict[st
                   "; ".join(problems) or None)
 
 
-def run_jobs(assignment: Any, suite: Suite, jobs: list[Job], *, workers: int = 2, isolation: str | None = None,
+def run_jobs(assignment: Assignment, suite: Suite, jobs: list[Job], *, workers: int = 2, isolation: str | None = None,
              progress: Callable[[str], None] | None = None) -> RunOutput:
     """Grade every job: parallel half on ``workers`` processes, then serial half alone."""
     say = progress or (lambda _: None)

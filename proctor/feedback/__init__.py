@@ -19,6 +19,16 @@ measurement unless ``hidden_plots=False``; never details or counterexamples.
 loads nothing from outside itself. The class dashboard is ``proctor.dashboard``.
 """
 
-from .render import feedback_context, make_environment, render_feedback, write_feedback
+from typing import Any
 
 __all__ = ["feedback_context", "make_environment", "render_feedback", "write_feedback"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``render`` (and jinja2) only when a page is made: the terminal summary
+    (``proctor.feedback.summary``) lives in this package too and needs neither."""
+    if name in __all__:
+        from proctor.feedback import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

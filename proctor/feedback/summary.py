@@ -23,8 +23,16 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
-    """A terminal summary: score, what to fix first, each task, and every failing test."""
+    """A terminal summary: score, what to fix first, each task, and every failing test.
+
+    A submission that could not be used at all (empty, not a notebook) gets one line: the
+    reason is the same for every test, so it is said once.
+    """
     score, max_score = result.get("score"), result.get("max_score")
+    problem = (result.get("load") or {}).get("problem")
+    if problem:
+        return (f"{result['submission']}: {score:g} / {max_score:g}   not graded: "
+                + " ".join(str(problem).split()))
     head = f"{result.get('submission')}: {points_text(score, 2)} / {points_text(max_score, 2)}"
     if result.get("isolation") is not None:
         head += f"   ({result['isolation']} sandbox, {float(result.get('duration_s') or 0):.2f} s)"

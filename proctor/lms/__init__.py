@@ -5,9 +5,9 @@
 back into each system's gradebook format. Nothing here grades: that is ``proctor.batch``.
 """
 
-from proctor.lms.archive import Limits
+from proctor.lms.archive import ArchiveLimits
 from proctor.lms.detect import FORMATS, detect_format, discover
 from proctor.lms.entry import SubmissionEntry
 from proctor.lms.late import apply_late
 
-__all__ = ["FORMATS", "Limits", "SubmissionEntry", "apply_late", "detect_format", "discover"]
+__all__ = ["FORMATS", "ArchiveLimits", "SubmissionEntry", "apply_late", "detect_format", "discover"]

@@ -24,13 +24,13 @@ from pathlib import Path, PurePosixPath
 
 from proctor.errors import SubmissionError
 
-__all__ = ["Limits", "Member", "read_tree", "read_zip", "JUNK"]
+__all__ = ["ArchiveLimits", "Member", "read_tree", "read_zip", "JUNK"]
 
 MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Limits:
+class ArchiveLimits:
     """Size limits for one input: generous for notebooks, small enough to stop a bomb."""
 
     max_file_bytes: int = 20 * MB
@@ -93,7 +93,7 @@ def unsafe_path(name: str) -> str | None:
     return None
 
 
-def read_zip(path: Path | bytes, limits: Limits = Limits()) -> list[Member]:
+def read_zip(path: Path | bytes, limits: ArchiveLimits = ArchiveLimits()) -> list[Member]:
     """Every file member of the zip at ``path`` (or in these bytes), each either read or
     refused with a reason."""
     import io
@@ -162,7 +162,7 @@ def _bounded_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -
     return b"".join(chunks)
 
 
-def read_tree(root: Path, limits: Limits = Limits()) -> list[Member]:
+def read_tree(root: Path, limits: ArchiveLimits = ArchiveLimits()) -> list[Member]:
     """Every regular file under ``root`` (as Paths, read later), symlinks refused, not followed."""
     members: list[Member] = []
     total = 0
@@ -202,7 +202,7 @@ def read_tree(root: Path, limits: Limits = Limits()) -> list[Member]:
     return members
 
 
-def read_input(path: Path, limits: Limits = Limits()) -> list[Member]:
+def read_input(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> list[Member]:
     """Members of a zip file or a directory, whichever ``path`` is."""
     if path.is_dir():
         return read_tree(path, limits)

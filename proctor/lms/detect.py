@@ -15,14 +15,17 @@ superseded, extra beside a graded file, or an error with the reason.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.errors import SubmissionError
 from proctor.lms import canvas, directory, gradescope, moodle, nbgrader_tree
-from proctor.lms.archive import Limits, Member, read_input
+from proctor.lms.archive import ArchiveLimits, Member, read_input
 from proctor.lms.entry import FileRecord, SubmissionEntry
 from proctor.lms.pick import choose
 from proctor.lms.tree import strip_common_root
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 __all__ = ["FORMATS", "detect_format", "discover", "lookalikes"]
 
@@ -54,8 +57,8 @@ def lookalikes(members: list[Member]) -> str | None:
     return None
 
 
-def discover(input: Path, *, assignment: Any = None, format: str | None = None,  # noqa: A002
-             limits: Limits = Limits(), moodle_worksheet: Path | None = None,
+def discover(input: Path, *, assignment: Assignment | None = None, format: str | None = None,  # noqa: A002
+             limits: ArchiveLimits = ArchiveLimits(), moodle_worksheet: Path | None = None,
              ledger: list[FileRecord] | None = None,
              moodle_columns: dict[str, str] | None = None,
              moodle_groups: dict[str, list[str]] | None = None,
@@ -190,7 +193,7 @@ def _unique_keys(entries: list[SubmissionEntry]) -> None:
 
 
 def moodle_template(input: Path, worksheet: Path | None = None,  # noqa: A002
-                    limits: Limits = Limits(), columns: dict[str, str] | None = None
+                    limits: ArchiveLimits = ArchiveLimits(), columns: dict[str, str] | None = None
                     ) -> moodle.Worksheet | None:
     """The Moodle worksheet to fill in on output (given, or found inside ``input``)."""
     found = _worksheet([], worksheet, columns) if worksheet is not None else None

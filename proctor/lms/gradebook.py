@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from datetime import timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
@@ -38,6 +38,9 @@ from nbformat.notebooknode import NotebookNode
 from proctor.atomic import write_text
 from proctor.errors import ProctorError
 from proctor.lms.autograded import add_verdicts, base_notebook
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 __all__ = ["CONFIG_FILE", "course_directory", "cell_tasks", "ensure_schema", "write_gradebook"]
 
@@ -95,7 +98,7 @@ def ensure_schema(db_url: str) -> None:
         engine.dispose()
 
 
-def cell_tasks(assignment: Any) -> dict[str, list[str]]:
+def cell_tasks(assignment: Assignment) -> dict[str, list[str]]:
     """grade_id -> the tasks whose points it carries (course.toml's ``grade_ids``)."""
     cells: dict[str, list[str]] = {}
     for task, grade_id in (getattr(assignment, "grade_ids", None) or {}).items():
@@ -108,11 +111,11 @@ def _is_autograded(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def _points(assignment: Any, tasks: list[str]) -> float:
+def _points(assignment: Assignment, tasks: list[str]) -> float:
     return float(sum(assignment.points.get(task, 0.0) for task in tasks))
 
 
-def released_notebook(assignment: Any) -> NotebookNode:
+def released_notebook(assignment: Assignment) -> NotebookNode:
     """The released notebook with course.toml's points on its autograded cells."""
     from nbgrader.utils import compute_checksum
 
@@ -128,7 +131,7 @@ def released_notebook(assignment: Any) -> NotebookNode:
     return nb
 
 
-def write_gradebook(rows: Iterable[dict[str, Any]], assignment: Any, coursedir: Any, *,
+def write_gradebook(rows: Iterable[dict[str, Any]], assignment: Assignment, coursedir: Any, *,
                     sources: Mapping[str, Any] | None = None, owned: bool = True) -> Path:
     """Write every row's grades into ``coursedir``'s gradebook and its autograded notebook.
 
@@ -150,7 +153,7 @@ def write_gradebook(rows: Iterable[dict[str, Any]], assignment: Any, coursedir: 
     return Path(coursedir.db_url.removeprefix("sqlite:///"))
 
 
-def _write(rows: list[dict[str, Any]], assignment: Any, coursedir: Any,
+def _write(rows: list[dict[str, Any]], assignment: Assignment, coursedir: Any,
            released: NotebookNode, sources: Mapping[str, Any], owned: bool) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -178,7 +181,7 @@ def _write(rows: list[dict[str, Any]], assignment: Any, coursedir: Any,
             write_text(folder / f"{notebook}.ipynb", nbformat.writes(nb, version=4))
 
 
-def _assignment(gb: Any, assignment: Any, owned: bool) -> None:
+def _assignment(gb: Any, assignment: Assignment, owned: bool) -> None:
     """The assignment row; a course's existing due date is the course's to set."""
     from nbgrader.api import MissingEntry
 
@@ -200,7 +203,7 @@ def _save_cells(released: NotebookNode, resources: dict[str, Any]) -> None:
     SaveCells(log=_QUIET).preprocess(nbformat.from_dict(released), resources)
 
 
-def _set_points(gb: Any, assignment: Any, notebook: str, released: NotebookNode) -> None:
+def _set_points(gb: Any, assignment: Assignment, notebook: str, released: NotebookNode) -> None:
     """course.toml's points on the autograded cells of an existing notebook.
 
     The source cell's checksum covers the points, and ``OverwriteCells`` refuses a

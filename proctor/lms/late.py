@@ -7,12 +7,15 @@ grade is lost and an instructor can waive the penalty by hand.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 __all__ = ["apply_late"]
 
 
-def apply_late(result: dict[str, Any], assignment: Any, submitted_at: datetime | None, *,
+def apply_late(result: dict[str, Any], assignment: Assignment, submitted_at: datetime | None, *,
                late_marker: bool = False, marker_days: float | None = 1.0) -> dict[str, Any]:
     """Return ``result`` with ``late`` = {submitted_at, days_late, penalty_fraction,
     raw_score} and ``score`` reduced by ``assignment.late.penalty(submitted_at, due)``.

@@ -18,7 +18,7 @@ import json
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor import __version__
 from proctor.errors import ProctorError
@@ -26,6 +26,9 @@ from proctor.lms import canvas, gradescope, moodle
 from proctor.atomic import atomic_open, write_json
 from proctor.lms.entry import KINDS, FileRecord, SubmissionEntry
 from proctor.result import load_block
+
+if TYPE_CHECKING:
+    from proctor.config import Assignment
 
 __all__ = ["EXPORTS", "annotate", "error_result", "write_class_outputs", "write_student"]
 
@@ -49,7 +52,7 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-def error_result(assignment: Any, entry: SubmissionEntry, message: str) -> dict[str, Any]:
+def error_result(assignment: Assignment, entry: SubmissionEntry, message: str) -> dict[str, Any]:
     """A result for a submission that could not be graded: zero, with the reason.
 
     It has the shape of a real result (tasks at 0, no tests) so every writer and the
@@ -114,7 +117,7 @@ def load_results(out: Path, keys: Iterable[str]) -> list[dict[str, Any]]:
     return results
 
 
-def write_class_outputs(out: Path, assignment: Any, results: list[dict[str, Any]], *,
+def write_class_outputs(out: Path, assignment: Assignment, results: list[dict[str, Any]], *,
                         exports: Iterable[str] = EXPORTS,
                         canvas_assignment_id: str | None = None,
                         moodle_template: moodle.Worksheet | None = None,
@@ -243,7 +246,7 @@ def count_files(ledger: list[FileRecord]) -> dict[str, int]:
     return {kind: sum(1 for r in ledger if r.kind == kind) for kind in KINDS}
 
 
-def _gradebook(out: Path, assignment: Any, results: list[dict[str, Any]],
+def _gradebook(out: Path, assignment: Assignment, results: list[dict[str, Any]],
                course: Path | None, sources: Mapping[str, Any] | None) -> Path:
     """nbgrader's gradebook: the batch's own in ``out``, or the course's own."""
     from proctor.lms import gradebook

@@ -42,8 +42,9 @@ class SandboxCrashed(SandboxFailure):
 
 
 @dataclass(frozen=True)
-class ChildLimits:
-    """Resource limits applied inside each child, on top of the isolation level."""
+class ChildRlimits:
+    """The OS resource limits (setrlimit) of one sandbox child, on top of the isolation
+    level; the runner derives them from the course's ``SubmissionLimits``."""
 
     memory_mb: int = 1024
     cpu_s: int = 130
@@ -51,6 +52,10 @@ class ChildLimits:
 
     def to_json(self) -> dict[str, int]:
         return {"memory_mb": self.memory_mb, "cpu_s": self.cpu_s, "output_bytes": self.output_bytes}
+
+
+#: The former name, for code written before the rename.
+ChildLimits = ChildRlimits
 
 
 class Sandbox:
@@ -137,7 +142,7 @@ class Sandbox:
             self.close()  # a zygote that stops answering is replaced whole
             raise
 
-    def spawn(self, limits: ChildLimits) -> "Child":
+    def spawn(self, limits: ChildRlimits) -> "Child":
         """A fresh child process at this isolation level, ready to load a submission."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

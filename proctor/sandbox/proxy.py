@@ -24,7 +24,7 @@ from typing import Any
 
 from proctor.sandbox.callback import CallbackTable, Trusted
 from proctor.sandbox.child import wire
-from proctor.sandbox.client import Child, ChildLimits, Sandbox, SandboxCrashed, SandboxTimeout
+from proctor.sandbox.client import Child, ChildRlimits, Sandbox, SandboxCrashed, SandboxTimeout
 from proctor.submission import Submission
 
 _MAX_LOAD_RETRIES = 8
@@ -65,13 +65,13 @@ class StudentSession:
     """One submission, loaded in a sandboxed child; reloaded after the child dies."""
 
     def __init__(self, sandbox: Sandbox, submission: Submission, *, call_timeout_s: float,
-                 submission_timeout_s: float, limits: ChildLimits | None = None) -> None:
+                 submission_timeout_s: float, limits: ChildRlimits | None = None) -> None:
         self.sandbox = sandbox
         self.submission = submission
         self.call_timeout_s = call_timeout_s
         self.budget_s = submission_timeout_s
         self.deadline = time.monotonic() + submission_timeout_s
-        self.limits = limits or ChildLimits(cpu_s=int(submission_timeout_s) + 10)
+        self.limits = limits or ChildRlimits(cpu_s=int(submission_timeout_s) + 10)
         self.child: Child | None = None
         self.generation = 0
         self.load_errors: list[dict[str, Any]] = []

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proctor.config import Assignment, SubmissionLimits
 from proctor.errors import ProctorError
 
 CHECKS_DIR = "checks"
@@ -32,15 +33,9 @@ _SHIPPED_SUFFIXES = (".py",)
 
 
 @dataclass(frozen=True)
-class CheckLimits:
-    call_timeout_s: float
-    submission_timeout_s: float
-    memory_mb: int
-
-
-@dataclass(frozen=True)
 class CheckAssignment:
-    """The subset of an Assignment that grading needs, rebuilt from a manifest."""
+    """A :class:`~proctor.config.Gradable` rebuilt from a release's manifest: what grading
+    needs, plus the whole suite's task weights; no notebook, due date or reference."""
 
     id: str
     title: str
@@ -50,7 +45,7 @@ class CheckAssignment:
     rtol: float
     atol: float
     seed: int
-    limits: CheckLimits
+    limits: SubmissionLimits
     course_root: Path = field(default=Path("."))
     reference: str = ""
 
@@ -68,18 +63,20 @@ def shipped_files(graders: Path) -> list[Path]:
     return sorted(p for p in files if p.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in p.parts)
 
 
-def _manifest(assignment: Any) -> dict[str, Any]:
-    from proctor.runner import collect
+def _manifest(assignment: Assignment) -> dict[str, Any]:
+    from proctor.runner import check_tasks, collect
 
     limits = assignment.limits
+    task_weights = collect(assignment.graders).task_weights
+    check_tasks(assignment, task_weights)
     return {"assignment": assignment.id, "title": assignment.title,
-            "points": dict(assignment.points), "task_weights": collect(assignment.graders).task_weights,
+            "points": dict(assignment.points), "task_weights": task_weights,
             "rtol": assignment.rtol, "atol": assignment.atol, "seed": assignment.seed,
             "limits": {"call_timeout_s": limits.call_timeout_s, "submission_timeout_s": limits.submission_timeout_s,
                        "memory_mb": limits.memory_mb}}
 
 
-def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
+def write_checks(assignment: Assignment, out_dir: Path) -> list[Path]:
     """Write ``out_dir/checks/`` for ``assignment``; returns the files written."""
     from proctor.golden import write_cases
     from proctor.plugin import import_reference
@@ -110,7 +107,7 @@ def load_checks(checks_dir: Path) -> CheckAssignment:
             points={k: float(v) for k, v in m["points"].items()},
             task_weights={k: float(v) for k, v in m["task_weights"].items()},
             rtol=float(m["rtol"]), atol=float(m["atol"]), seed=int(m["seed"]),
-            limits=CheckLimits(**m["limits"]), course_root=Path(checks_dir).resolve())
+            limits=SubmissionLimits(**m["limits"]), course_root=Path(checks_dir).resolve())
     except FileNotFoundError:
         raise ProctorError(f"no local checks at {Path(checks_dir)}: expected {MANIFEST} there "
                            "(run this from your assignment folder, or pass --checks)") from None
