@@ -2,12 +2,12 @@
 
 ``proctor release`` writes ``checks/`` beside the student notebook:
 
-* ``checks/public/``: a copy of ``graders/<id>/public/`` (public tests only; they may not
-  use the reference, which the plugin enforces), and beside it the suite's shared helpers,
-  ``graders/<id>/conftest.py`` and ``graders/<id>/_*.py``, which public tests may use (so
-  suite authors keep nothing secret and no solution logic there; hidden tests live in
-  ``test_*.py`` files, their solution-computing helpers in other hidden modules, and golden
-  cases in ``golden_cases.py``, none of which ship);
+* the files of ``graders/<id>/`` that course.toml's ``ship`` list declares (default: the
+  ``public/`` folder of public tests, which may not use the reference, as the plugin
+  enforces), at the same relative paths; typically also the shared helpers public tests
+  import, such as ``conftest.py``. Nothing ships because of its name: hidden tests, their
+  solution-computing helpers and ``golden_cases.py`` stay behind unless listed (and a
+  listed file must then hold nothing secret);
 * ``checks/golden/``: golden cases computed from the reference (:mod:`proctor.golden`);
 * ``checks/manifest.json``: what the engine needs to grade like the official run does:
   points, the whole suite's task weights, tolerances, seed and limits.
@@ -21,12 +21,12 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from proctor.config import DEFAULT_SHIP
 from proctor.errors import ProctorError
 
 CHECKS_DIR = "checks"
-PUBLIC_DIR = "public"
 MANIFEST = "manifest.json"
 _SHIPPED_SUFFIXES = (".py",)
 
@@ -59,13 +59,17 @@ class CheckAssignment:
         return self.graders / "golden"
 
 
-def shipped_files(graders: Path) -> list[Path]:
-    """The suite files students receive: ``public/**`` and the top-level shared helpers."""
-    public = graders / PUBLIC_DIR
-    files = [p for p in public.rglob("*") if p.is_file()] if public.is_dir() else []
-    files += [graders / "conftest.py"] if (graders / "conftest.py").is_file() else []
-    files += [p for p in graders.glob("_*.py") if p.is_file()]
-    return sorted(p for p in files if p.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in p.parts)
+def shipped_files(graders: Path, ship: Sequence[str] = DEFAULT_SHIP) -> list[Path]:
+    """The suite files students receive: each declared path, a directory's files included."""
+    files: list[Path] = []
+    for entry in ship:
+        path = graders / entry
+        if not path.exists() and tuple(ship) == DEFAULT_SHIP:
+            continue  # the default: a suite with no public tests ships nothing
+        if not path.exists():
+            raise ProctorError(f"{path}: declared in course.toml's ship list but does not exist")
+        files += [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path] if path.is_file() else []
+    return sorted({p for p in files if p.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in p.parts})
 
 
 def _manifest(assignment: Any) -> dict[str, Any]:
@@ -88,7 +92,7 @@ def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
     if checks.exists():
         shutil.rmtree(checks)  # release owns this folder: nothing stale may survive
     written = []
-    for src in shipped_files(Path(assignment.graders)):
+    for src in shipped_files(Path(assignment.graders), assignment.ship):
         dst = checks / src.relative_to(assignment.graders)
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_bytes(src.read_bytes())
