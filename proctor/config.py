@@ -18,7 +18,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,7 @@ class Assignment:
     # what of ``graders`` ships to students (release's checks/ folder): paths relative to
     # it, a directory shipping its .py files; declared in course.toml, never inferred
     ship: tuple[str, ...] = DEFAULT_SHIP
+    templates: Path | None = None  # the course's (see Course.templates)
 
     @property
     def max_score(self) -> float:
@@ -150,6 +151,8 @@ class Course:
     term: str
     root: Path
     assignments: dict[str, Assignment] = field(hash=False)
+    # the course's student-facing templates, overriding the engine's of the same name
+    templates: Path | None = None
 
     def assignment(self, id: str) -> Assignment:  # noqa: A002 - public API name
         """The assignment ``id``; a ConfigError lists the known ids when there is none."""
@@ -332,7 +335,7 @@ def _text(p: _Problems, table: Mapping[str, Any], name: str, prefix: str,
 
 # --------------------------------------------------------------------------- sections
 
-_COURSE_KEYS = ("name", "term")
+_COURSE_KEYS = ("name", "term", "templates")
 _ASSIGNMENT_KEYS = ("title", "notebook", "reference", "graders", "release", "due", "seed",
                     "late", "points", "tolerance", "limits", "grade_ids", "audit", "ship")
 _LATE_KEYS = ("penalty_per_day", "cap", "grace_minutes")
@@ -350,11 +353,12 @@ _FRACTION = "a number from 0 to 1 (a fraction of the score)"
 def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | None:
     _check_keys(p, data, "", ("course", "assignments"))
     info = _table(p, data, "course", "", "a [course] table with name and term", True)
-    name = term = None
+    name = term = templates = None
     if info is not None:
         _check_keys(p, info, "course", _COURSE_KEYS)
         name = _text(p, info, "name", "course")
         term = _text(p, info, "term", "course", 'a non-empty string, e.g. "Fall 2026"')
+        templates = _templates(p, info, root)
     tables = _table(p, data, "assignments", "",
                     "one [assignments.<id>] table per assignment", True)
     assignments: dict[str, Assignment] = {}
@@ -367,7 +371,21 @@ def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | No
                 assignments[aid] = parsed
     if name is None or term is None or p.items:
         return None
-    return Course(name=name, term=term, root=root, assignments=assignments)
+    if templates is not None:
+        assignments = {aid: replace(a, templates=templates) for aid, a in assignments.items()}
+    return Course(name=name, term=term, root=root, assignments=assignments, templates=templates)
+
+
+def _templates(p: _Problems, info: Mapping[str, Any], root: Path) -> Path | None:
+    """The optional directory of the course's student-facing templates."""
+    if "templates" not in info:
+        return None
+    expected = "a directory of templates overriding the engine's, relative to the course root"
+    path = _path(p, info, "templates", "course", root, expected)
+    if path is not None and not path.is_dir():
+        p.add("course.templates", f"{_shown(path, root)} is not a directory; expected {expected}")
+        return None
+    return path
 
 
 def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignment | None:
