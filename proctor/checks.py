@@ -9,6 +9,8 @@
   solution-computing helpers and ``golden_cases.py`` stay behind unless listed (and a
   listed file must then hold nothing secret);
 * ``checks/golden/``: golden cases computed from the reference (:mod:`proctor.golden`);
+* ``checks/templates/``: the course's own feedback templates, if it overrides any, so the
+  local feedback page reads like the official one;
 * ``checks/manifest.json``: what the engine needs to grade like the official run does:
   points, the whole suite's task weights, tolerances, seed and limits.
 
@@ -28,6 +30,10 @@ from proctor.errors import ProctorError
 
 CHECKS_DIR = "checks"
 MANIFEST = "manifest.json"
+TEMPLATES_DIR = "templates"
+# The course templates that shape a student's feedback page (the README is release's; the
+# dashboard and the audit page are the instructor's).
+FEEDBACK_TEMPLATES = ("feedback.html.j2", "base.html.j2", "_macros.html.j2", "style.css")
 _SHIPPED_SUFFIXES = (".py",)
 
 
@@ -53,6 +59,7 @@ class CheckAssignment:
     limits: CheckLimits
     course_root: Path = field(default=Path("."))
     reference: str = ""
+    templates: Path | None = None  # the course's feedback templates, shipped in checks/
 
     @property
     def golden(self) -> Path:
@@ -98,6 +105,13 @@ def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
         dst.write_bytes(src.read_bytes())
         written.append(dst)
     written += write_cases(assignment.graders, import_reference(assignment), checks / "golden")
+    course_templates = getattr(assignment, "templates", None)
+    for name in FEEDBACK_TEMPLATES if course_templates is not None else ():
+        if (Path(course_templates) / name).is_file():
+            dst = checks / TEMPLATES_DIR / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes((Path(course_templates) / name).read_bytes())
+            written.append(dst)
     manifest = checks / MANIFEST
     checks.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps(_manifest(assignment), indent=1, sort_keys=True) + "\n")
@@ -114,9 +128,15 @@ def load_checks(checks_dir: Path) -> CheckAssignment:
             points={k: float(v) for k, v in m["points"].items()},
             task_weights={k: float(v) for k, v in m["task_weights"].items()},
             rtol=float(m["rtol"]), atol=float(m["atol"]), seed=int(m["seed"]),
-            limits=CheckLimits(**m["limits"]), course_root=Path(checks_dir).resolve())
+            limits=CheckLimits(**m["limits"]), course_root=Path(checks_dir).resolve(),
+            templates=_shipped_templates(Path(checks_dir)))
     except FileNotFoundError:
         raise ProctorError(f"no local checks at {Path(checks_dir)}: expected {MANIFEST} there "
                            "(run this from your assignment folder, or pass --checks)") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ProctorError(f"{path} is damaged ({exc}); download the assignment again") from None
+
+
+def _shipped_templates(checks_dir: Path) -> Path | None:
+    folder = checks_dir / TEMPLATES_DIR
+    return folder.resolve() if folder.is_dir() else None

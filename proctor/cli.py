@@ -125,7 +125,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- check
 def cmd_check(args: argparse.Namespace) -> int:
-    from proctor.check import ProgressBar, run_check
+    from proctor.check import ProgressBar, feedback_templates, run_check
 
     path = Path(args.submission)
     out = Path(args.out) if args.out else path.resolve().parent
@@ -133,7 +133,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = run_check(path, checks=Path(args.checks) if args.checks else None,
                        isolation=args.isolation, progress=ProgressBar()).to_dict()
     print(summary_text(result, verbose=args.verbose))
-    print(f"feedback: {write_outputs(result, out)}")
+    templates = feedback_templates(path, Path(args.checks) if args.checks else None)
+    print(f"feedback: {write_outputs(result, out, templates)}")
     print("These are the public checks only; the official grade also runs hidden tests.")
     return EXIT_OK
 

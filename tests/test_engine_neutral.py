@@ -88,3 +88,21 @@ def test_course_toml_declares_the_templates_folder(tmp_path: Path) -> None:
         load_course(toml)
     (tmp_path / "c" / "words").mkdir()
     assert load_course(toml).assignment("minimath").templates == (tmp_path / "c" / "words").resolve()
+
+
+def test_course_feedback_templates_reach_the_local_check(minimath, tmp_path: Path) -> None:
+    """A course that rewords its feedback page ships that template in checks/, so the page
+    ``proctor check`` writes reads like the official one; its README template stays home."""
+    words = tmp_path / "templates"
+    words.mkdir()
+    (words / "feedback.html.j2").write_text('{% extends "base.html.j2" %}{% block main %}'
+                                            "<p>Course-worded feedback</p>{% endblock %}\n")
+    (words / "student_readme.md.j2").write_text("Our README\n")
+    release_assignment(dataclasses.replace(minimath, templates=words), tmp_path / "release", wheel=False)
+    shipped = sorted(p.name for p in (tmp_path / "release" / "checks" / "templates").iterdir())
+    assert shipped == ["feedback.html.j2"]
+    shutil.copy(MINICOURSE / "submissions" / "correct.py", tmp_path / "release" / "mine.py")
+    done = subprocess.run([sys.executable, "-m", "proctor", "check", "mine.py"], cwd=tmp_path / "release",
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Course-worded feedback" in (tmp_path / "release" / "feedback.html").read_text()
