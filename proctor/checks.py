@@ -75,7 +75,7 @@ def shipped_files(graders: Path, ship: Sequence[str] = DEFAULT_SHIP) -> list[Pat
             continue  # the default: a suite with no public tests ships nothing
         if not path.exists():
             raise ProctorError(f"{path}: declared in course.toml's ship list but does not exist")
-        files += [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path] if path.is_file() else []
+        files += [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
     return sorted({p for p in files if p.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in p.parts})
 
 
@@ -99,7 +99,7 @@ def write_checks(assignment: Any, out_dir: Path) -> list[Path]:
     if checks.exists():
         shutil.rmtree(checks)  # release owns this folder: nothing stale may survive
     written = []
-    for src in shipped_files(Path(assignment.graders), assignment.ship):
+    for src in shipped_files(Path(assignment.graders), getattr(assignment, "ship", DEFAULT_SHIP)):
         dst = checks / src.relative_to(assignment.graders)
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_bytes(src.read_bytes())
