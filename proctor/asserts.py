@@ -193,8 +193,8 @@ def assert_close(
         return_hint = hint
         if isinstance(actual, tuple) and len(actual) == 2:
             return_hint = (
-                "A tuple (output, weights) should only be returned when "
-                "return_attention_weights=True is passed."
+                "A tuple was returned where one value was expected: return the "
+                "extra values only when the call asks for them."
                 if hint is None else hint
             )
         raise _fail(what, problem, base, return_hint)

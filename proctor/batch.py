@@ -255,7 +255,8 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
         row = apply_late(annotate(result, entry, sha), assignment, entry.submitted_at,
                          late_marker=entry.late_marker, marker_days=late_marker_days)
         summary.problems.extend(write_student(out, row, exports=exports,
-                                              hidden_visibility=hidden_visibility))
+                                              hidden_visibility=hidden_visibility,
+                                              templates=getattr(assignment, "templates", None)))
         journal.append({"student_id": entry.student_id, "sha256": sha, "key": entry.key,
                         "status": status, "score": row.get("score"),
                         "result": f"{entry.key}/{RESULT}"})

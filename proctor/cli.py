@@ -74,7 +74,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             else:
                 print(summary_text(result, verbose=args.verbose))
             if folder is not None:
-                written.append(write_outputs(result, folder))
+                written.append(write_outputs(result, folder, getattr(assignment, "templates", None)))
     for where in written:
         print(f"feedback: {where}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
@@ -89,13 +89,14 @@ def check_out_folder(folder: Path) -> None:
             return
 
 
-def write_outputs(result: dict[str, Any], out_dir: Path) -> Path:
-    """Write result.json and feedback.html into ``out_dir``; return the page's path."""
+def write_outputs(result: dict[str, Any], out_dir: Path, templates: Path | None = None) -> Path:
+    """Write result.json and feedback.html into ``out_dir``; return the page's path.
+    ``templates``: the course's, overriding the engine's feedback templates."""
     from proctor.feedback import write_feedback
     from proctor.atomic import write_json
 
     write_json(out_dir / "result.json", result)
-    return write_feedback(result, out_dir)
+    return write_feedback(result, out_dir, templates)
 
 
 # ---------------------------------------------------------------------------- validate
@@ -120,7 +121,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- check
 def cmd_check(args: argparse.Namespace) -> int:
-    from proctor.local_check import ProgressBar, run_check
+    from proctor.local_check import ProgressBar, feedback_templates, run_check
 
     path = Path(args.submission)
     out = Path(args.out) if args.out else path.resolve().parent
@@ -128,7 +129,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = run_check(path, checks=Path(args.checks) if args.checks else None,
                        isolation=args.isolation, progress=ProgressBar()).to_dict()
     print(summary_text(result, verbose=args.verbose))
-    print(f"feedback: {write_outputs(result, out)}")
+    templates = feedback_templates(path, Path(args.checks) if args.checks else None)
+    print(f"feedback: {write_outputs(result, out, templates)}")
     print("These are the public checks only; the official grade also runs hidden tests.")
     return EXIT_OK
 
@@ -235,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
     p = add("check", cmd_check, "run the public checks on your own work (students)")
-    p.add_argument("submission", metavar="SUBMISSION", help="your attention.ipynb or .py, saved")
+    p.add_argument("submission", metavar="SUBMISSION", help="your notebook (.ipynb) or .py, saved")
     p.add_argument("--checks", help="the checks/ folder from your assignment (default: beside SUBMISSION)")
     p.add_argument("--out", help="where to write feedback.html (default: beside SUBMISSION)")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))

@@ -1,7 +1,7 @@
 """Load and validate ``course.toml`` into frozen ``Course`` / ``Assignment`` dataclasses.
 
 Every mistake in the file becomes a ``ConfigError`` whose message names the file, the key
-path (``assignments.attention.points.kv_cache``) and the expected form, so an instructor
+path (``assignments.hw1.points.part_a``) and the expected form, so an instructor
 can fix it without reading a traceback. All problems found are reported together, one per
 line, so a broken file is fixed in one pass rather than one error per run.
 
@@ -16,7 +16,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +36,8 @@ __all__ = [
 
 COURSE_FILE = "course.toml"
 
-# Defaults shared with the attention contract ("Numbers the graders use").
+DEFAULT_SHIP = ("public",)  # without a ``ship`` key, only the public tests folder ships
+# Defaults a course may override per assignment (the course contract states its own).
 DEFAULT_RTOL = 1e-4
 DEFAULT_ATOL = 1e-5
 DEFAULT_SEED = 0
@@ -131,6 +132,10 @@ class Assignment:
     # nbgrader's gradebook (several tasks may share one cell); empty when not declared
     grade_ids: dict[str, str] = field(default_factory=dict, hash=False)
     audit: AuditSettings | None = field(default=None, hash=False)
+    # what of ``graders`` ships to students (release's checks/ folder): paths relative to
+    # it, a directory shipping its .py files; declared in course.toml, never inferred
+    ship: tuple[str, ...] = DEFAULT_SHIP
+    templates: Path | None = None  # the course's (see Course.templates)
 
     @property
     def max_score(self) -> float:
@@ -166,6 +171,8 @@ class Course:
     term: str
     root: Path
     assignments: dict[str, Assignment] = field(hash=False)
+    # the course's student-facing templates, overriding the engine's of the same name
+    templates: Path | None = None
 
     def assignment(self, id: str) -> Assignment:  # noqa: A002 - public API name
         """The assignment ``id``; a ConfigError lists the known ids when there is none."""
@@ -348,9 +355,9 @@ def _text(p: _Problems, table: Mapping[str, Any], name: str, prefix: str,
 
 # --------------------------------------------------------------------------- sections
 
-_COURSE_KEYS = ("name", "term")
+_COURSE_KEYS = ("name", "term", "templates")
 _ASSIGNMENT_KEYS = ("title", "notebook", "reference", "graders", "release", "due", "seed",
-                    "late", "points", "tolerance", "limits", "grade_ids", "audit")
+                    "late", "points", "tolerance", "limits", "grade_ids", "audit", "ship")
 _LATE_KEYS = ("penalty_per_day", "cap", "grace_minutes")
 _TOLERANCE_KEYS = ("rtol", "atol")
 _LIMITS_KEYS = ("call_timeout_s", "submission_timeout_s", "memory_mb")
@@ -366,11 +373,12 @@ _FRACTION = "a number from 0 to 1 (a fraction of the score)"
 def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | None:
     _check_keys(p, data, "", ("course", "assignments"))
     info = _table(p, data, "course", "", "a [course] table with name and term", True)
-    name = term = None
+    name = term = templates = None
     if info is not None:
         _check_keys(p, info, "course", _COURSE_KEYS)
         name = _text(p, info, "name", "course")
         term = _text(p, info, "term", "course", 'a non-empty string, e.g. "Fall 2026"')
+        templates = _templates(p, info, root)
     tables = _table(p, data, "assignments", "",
                     "one [assignments.<id>] table per assignment", True)
     assignments: dict[str, Assignment] = {}
@@ -383,7 +391,21 @@ def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | No
                 assignments[aid] = parsed
     if name is None or term is None or p.items:
         return None
-    return Course(name=name, term=term, root=root, assignments=assignments)
+    if templates is not None:
+        assignments = {aid: replace(a, templates=templates) for aid, a in assignments.items()}
+    return Course(name=name, term=term, root=root, assignments=assignments, templates=templates)
+
+
+def _templates(p: _Problems, info: Mapping[str, Any], root: Path) -> Path | None:
+    """The optional directory of the course's student-facing templates."""
+    if "templates" not in info:
+        return None
+    expected = "a directory of templates overriding the engine's, relative to the course root"
+    path = _path(p, info, "templates", "course", root, expected)
+    if path is not None and not path.is_dir():
+        p.add("course.templates", f"{_shown(path, root)} is not a directory; expected {expected}")
+        return None
+    return path
 
 
 def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignment | None:
@@ -412,12 +434,14 @@ def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignm
     limits = _limits(p, table, prefix)
     grade_ids = _grade_ids(p, table, prefix, notebook, points, root)
     audit = _audit(p, table, prefix, root)
+    ship = _ship(p, table, prefix, graders)
     if len(p.items) > before:
         return None
     return Assignment(
         id=aid, title=title, notebook=notebook, reference=reference, graders=graders,
         release_dir=release, due=due, late=late, points=points, rtol=rtol, atol=atol,
         limits=limits, seed=seed, course_root=root, grade_ids=grade_ids, audit=audit,
+        ship=ship,
     )  # type: ignore[arg-type]  # all not-None when no new problems were added
 
 
@@ -481,9 +505,32 @@ def _release(p: _Problems, table: Mapping[str, Any], prefix: str, root: Path,
     return path
 
 
+def _ship(p: _Problems, table: Mapping[str, Any], prefix: str,
+          graders: Path | None) -> tuple[str, ...]:
+    """What of the graders ships to students: paths inside the graders directory.
+
+    Declared, never inferred from file names: a helper is hidden unless listed here.
+    Existence is checked by release, which copies them.
+    """
+    expected = ('a list of paths inside the graders directory that students receive, '
+                'e.g. ["public", "conftest.py"]')
+    if "ship" not in table:
+        return DEFAULT_SHIP
+    value = _get(p, table, "ship", prefix, expected,
+                 lambda v: isinstance(v, list) and all(_is_text(x) for x in v))
+    if value is None or graders is None:
+        return DEFAULT_SHIP
+    key = _join(prefix, "ship")
+    for entry in value:
+        path = (graders / entry).resolve()
+        if not path.is_relative_to(graders) or path == graders:
+            p.add(key, f"{entry!r} is not inside {graders.name}/; expected {expected}")
+    return tuple(value)
+
+
 def _reference(p: _Problems, table: Mapping[str, Any], prefix: str, root: Path) -> str | None:
     """A dotted module name that resolves to a .py file or package under the course root."""
-    expected = 'a dotted module name under the course root, e.g. "reference.attention"'
+    expected = 'a dotted module name under the course root, e.g. "reference.hw1"'
     name = _text(p, table, "reference", prefix, expected)
     if name is None:
         return None

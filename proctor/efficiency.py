@@ -27,7 +27,7 @@ would have to slow all k runs of the student ~10x and none of the reference's fo
 to trip. On top of that, an apparent time failure is measured again (``CONFIRM_ROUNDS``
 rounds in all, minima over all of them) before it is reported. The other side matters as
 much: suites must pick sizes where the inefficiency they target is far past the factor
-(the attention suite times a T x T decode step at ~160x, not at a marginal ~40x).
+(a suite that times a T x T decode step does so at ~160x, not at a marginal ~40x).
 
 Timings compare like with like only if both sides run the same way: the sandbox times the
 student under tracemalloc, and ``measure_call`` times the reference with the very same loop.
@@ -37,8 +37,8 @@ long-lived, but a fresh child whose C allocator has not yet freed a large block 
 raises its mmap and trim thresholds only then) hands every large temporary back to the
 system and page-faults it in again on the next call, which made an allocation-heavy step
 3-5x slower than the same step in a warm process. So before timing, run the student's
-code once on a realistic workload that allocates more than one timed call does (the
-attention suite decodes a prompt chunk through the step it then times).
+code once on a realistic workload that allocates more than one timed call does (a
+suite timing a decode step first decodes a prompt chunk through it).
 
 This module knows nothing about any assignment; suites pass in what to measure and the
 words that describe it.

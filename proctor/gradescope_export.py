@@ -7,7 +7,8 @@
   dependencies), and makes the course files root-only (``0700``/``0600``);
 * ``run_autograder`` — run per submission: ``python -m proctor.gradescope_export run``;
 * ``course/`` — what grading needs and students must never see: ``course.toml`` (with
-  only this assignment), the source notebook, the reference package, the grader suites
+  only this assignment), the source notebook, the reference package, the course's
+  templates (if it declares any), the grader suites
   (whose ``golden_cases.py`` grading computes the golden cases from: no release output);
 * ``proctor_src/`` — proctor's own source, so the grader runs the same version.
 
@@ -149,8 +150,9 @@ def export_gradescope(assignment: Assignment, out: Path) -> Path:
         _script(archive, "run_autograder", RUN_AUTOGRADER)
         archive.writestr(f"{COURSE_DIR}/course.toml", _course_toml(assignment))
         archive.writestr(f"{COURSE_DIR}/{ASSIGNMENT_FILE}", assignment.id + "\n")
+        templates = getattr(assignment, "templates", None)  # the course's student-facing text
         for path in (Path(assignment.notebook), Path(assignment.graders),
-                     _reference_path(assignment)):
+                     _reference_path(assignment), *([Path(templates)] if templates else [])):
             _add_tree(archive, path, f"{COURSE_DIR}/{path.relative_to(root).as_posix()}")
         _add_tree(archive, package, f"{SOURCE_DIR}/proctor")
         for name in ("pyproject.toml", "README.md", "LICENSE"):

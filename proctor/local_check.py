@@ -48,6 +48,14 @@ def run_check(submission: Path | str, *, checks: Path | None = None, isolation: 
     return result
 
 
+def feedback_templates(submission: Path | str, checks: Path | None = None) -> Path | None:
+    """The course's feedback templates shipped in ``checks/templates``, if any."""
+    from proctor.released_checks import TEMPLATES_DIR
+
+    folder = find_checks(Path(submission), checks) / TEMPLATES_DIR
+    return folder if folder.is_dir() else None
+
+
 class ProgressBar:
     """A one-line terminal progress bar: ``[#####.....] 12/40 test name``."""
 
@@ -71,15 +79,16 @@ class ProgressBar:
 class _InlineReport:
     """What :func:`show` returns: Jupyter renders it as the feedback page."""
 
-    def __init__(self, result: dict[str, Any]) -> None:
+    def __init__(self, result: dict[str, Any], templates: Path | None = None) -> None:
         self.result = result
+        self.templates = templates  # the course's feedback templates, if it ships any
 
     def _repr_html_(self) -> str:
         import html
 
         from proctor.feedback import render_feedback
 
-        page = render_feedback(self.result)
+        page = render_feedback(self.result, template_dir=self.templates)
         return (f'<iframe title="proctor feedback" srcdoc="{html.escape(page, quote=True)}" '
                 'style="width:100%;height:900px;border:1px solid #ccc"></iframe>')
 
@@ -89,9 +98,21 @@ class _InlineReport:
         return summary_text(self.result)
 
 
-def show(notebook: str | Path = "attention.ipynb", *, checks: Path | None = None) -> _InlineReport:
+def show(notebook: str | Path | None = None, *, checks: Path | None = None) -> _InlineReport:
     """Check a saved notebook from inside Jupyter and show the report inline.
 
     Save the notebook first: the check reads the file on disk, as the grader will.
+    Without ``notebook``, the one ``.ipynb`` in the current folder (the engine knows no
+    assignment's file name; the released README names it).
     """
-    return _InlineReport(run_check(notebook, checks=checks).to_dict())
+    path = notebook or _only_notebook(Path.cwd())
+    return _InlineReport(run_check(path, checks=checks).to_dict(), feedback_templates(path, checks))
+
+
+def _only_notebook(folder: Path) -> Path:
+    found = sorted(folder.glob("*.ipynb"))
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) or "none"
+        raise SubmissionError(f"{folder}: give the notebook to check, e.g. show(\"name.ipynb\") "
+                              f"(notebooks here: {names})")
+    return found[0]

@@ -53,6 +53,7 @@ __all__ = ["ReleaseError", "release_assignment", "build_student_notebook", "secr
 MANIFEST = ".release-manifest"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
+README_TEMPLATE = "student_readme.md.j2"  # a course may override it (course.toml [course] templates)
 
 # (begin, end) delimiters of every region that must not reach students.
 _SECRET_REGIONS = [
@@ -206,65 +207,20 @@ def find_leaks(source: NotebookNode, released: NotebookNode) -> list[str]:
 # ----------------------------------------------------------------------------- other files
 
 
-def _readme(assignment: Assignment, notebook_name: str) -> str:
-    module_name = Path(notebook_name).stem + ".py"
-    wheel = wheel_name()
-    return f"""# {assignment.title}
+def _readme(assignment: Assignment, notebook_name: str, written_answers: bool) -> str:
+    """The student README: the engine's ``student_readme.md.j2``, or the course's own."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-This folder is your starting point for the `{assignment.id}` assignment.
+    from proctor.feedback.render import PACKAGE_TEMPLATES
 
-## What to do
-
-1. From this folder, install what the checks need (a virtual environment is a good idea):
-   `pip install -r requirements.txt`. It installs the grading engine, proctor, from
-   `{wheel}` in this folder (proctor is not on the package index, so do not
-   `pip install proctor`), and the few packages it needs (numpy, pytest, Hypothesis,
-   nbformat, Jinja2). Jupyter itself is not included: use your own.
-2. Open `{notebook_name}` in Jupyter (`jupyter lab {notebook_name}`) or VS Code.
-3. Read each part, then fill in every cell marked `# YOUR CODE HERE`, replacing the
-   `raise NotImplementedError()` line. Keep all function and class names and signatures
-   exactly as given: the grader calls them by name.
-4. Answer the written questions in the cells marked `YOUR ANSWER HERE`.
-5. Restart the kernel and run the whole notebook from top to bottom before you submit.
-
-## Running the notebook's own tests
-
-Each part ends with a locked test cell. Run it after your solution: it prints
-"tests passed" when its checks succeed, and otherwise an `AssertionError` says what is
-wrong. These tests are a sample. The grader runs more (hidden) tests on the same
-functions, including checks of how your code's time and memory grow with the sequence
-length, so passing every cell here does not guarantee full marks.
-
-## Checking your work locally
-
-The checks run on Linux and macOS with Python 3.11 or newer. On Windows, use WSL (the
-Windows Subsystem for Linux): the checks run your code in a separate, limited process,
-which needs the POSIX process control (fork, resource limits) that Windows lacks.
-
-Install what the checks need once (`pip install -r requirements.txt`), save your notebook,
-then run the public part of the grader's test suite against it:
-
-    proctor check {notebook_name}
-
-It loads your notebook the way the grader does (cell by cell, in order; a cell that
-raises is reported and the rest still run; `%magic` and `!shell` lines are skipped),
-prints per task which public checks pass with a hint for the ones that do not, and
-writes `feedback.html` beside your notebook: open it in a browser for the full report.
-It needs no network: everything it uses is in the `checks/` folder.
-
-Inside Jupyter, save the notebook and run this in a cell to see the same report inline:
-
-    from proctor.check import show
-    show("{notebook_name}")
-
-The public checks give the same verdicts and hints as the public part of your official
-grade. The official grade also runs hidden tests.
-
-## Submitting
-
-Hand in `{notebook_name}` with your solutions filled in, or `{module_name}` holding the
-same code as a plain module. Do not rename the file's functions or classes.
-"""
+    course = getattr(assignment, "templates", None)
+    loaders = [FileSystemLoader(str(course))] if course is not None else []
+    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(PACKAGE_TEMPLATES))]),
+                      autoescape=False, undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)  # Markdown: no HTML escaping
+    return env.get_template(README_TEMPLATE).render(
+        title=assignment.title, assignment=assignment.id, notebook=notebook_name,
+        module=Path(notebook_name).stem + ".py", wheel=wheel_name(), written_answers=written_answers)
 
 
 def _requirements() -> str:
@@ -313,7 +269,7 @@ def release_assignment(assignment: Assignment, out_dir: Path | None = None, *,
     notebook_name = source_path.name
     files = {
         notebook_name: notebook_text(student),
-        "README.md": _readme(assignment, notebook_name),
+        "README.md": _readme(assignment, notebook_name, any(map(_is_model_answer, source.cells))),
         "requirements.txt": _requirements(),
     }
     files[MANIFEST] = (

@@ -5,7 +5,8 @@ but costs too much: the efficiency suite must take its efficiency points and not
 (``tests/test_efficiency_engine.py``, ``bench/efficiency_stability.py``). Keeping only the
 edits, each anchored on text that occurs once in the reference, means the five submissions
 follow the reference instead of being five stale copies of it; an anchor that no longer
-matches fails loudly.
+matches fails loudly. A corpus of ``proctor.audit.corpus`` (``EXAMPLES`` on ``BASE``, no
+header: the edits rewrite the docstring), the project's one base-plus-patches mechanism.
 
 * ``full_mask``: every decode step builds the full T x T causal mask.
 * ``recompute_kv``: every decode step re-projects keys and values for the whole sequence.
@@ -18,7 +19,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "attention.py"
+BASE = "../reference/attention.py"
+HEADER = ""
+WHAT = {
+    "full_mask": "every decode step builds the full T x T causal mask",
+    "recompute_kv": "every decode step re-projects keys and values for the whole sequence",
+    "copying_cache": "KVCache.update copies everything it holds on each update",
+    "python_loop": "the decode step loops in Python over cached positions",
+    "cubic_softmax": "attention does cubic work in the sequence length",
+}
 
 EDITS: dict[str, list[tuple[str, str]]] = {
     'copying_cache': [
@@ -128,22 +137,11 @@ EDITS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def source(name: str) -> str:
-    """The submission ``name``: the reference with that entry's edits applied."""
-    text = REFERENCE.read_text()
-    for old, new in EDITS[name]:
-        if text.count(old) != 1:
-            raise ValueError(f"{name}: an edit's anchor no longer occurs exactly once in {REFERENCE}")
-        text = text.replace(old, new)
-    return text
+EXAMPLES = {name: (WHAT[name], edits) for name, edits in EDITS.items()}
 
 
 def write_all(directory: Path) -> list[Path]:
     """Write every submission as ``directory/<name>.py``; returns their paths, sorted."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in sorted(EDITS):
-        path = directory / f"{name}.py"
-        path.write_text(source(name))
-        paths.append(path)
-    return paths
+    from proctor.audit.corpus import load_corpus, write_all as write_corpus
+
+    return sorted(write_corpus(load_corpus(Path(__file__)), directory).values())

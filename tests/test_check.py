@@ -12,6 +12,7 @@ import pytest
 from conftest import DATA, MINICOURSE
 from proctor.local_check import run_check
 from proctor.released_checks import write_checks
+from proctor.errors import ProctorError
 from proctor.runner import grade_submission
 
 SUBMISSIONS = [MINICOURSE / "submissions" / "correct.py", DATA / "hostile" / "patch_numpy.py",
@@ -99,3 +100,39 @@ def test_a_release_checks_the_task_ids_it_collects(minimath, tmp_path):
     # the student's copy carries the whole suite's weights: its public run checks no ids
     write_checks(minimath, tmp_path)
     assert run_check(MINICOURSE / "submissions" / "correct.py", checks=tmp_path / "checks").score > 0
+
+
+def test_only_declared_files_ship_whatever_their_names(minimath, tmp_path):
+    """What ships is course.toml's ``ship`` list, not a naming convention: an unlisted
+    ``conftest.py`` or ``_helper.py`` stays hidden, a listed ``helper.py`` ships."""
+    import dataclasses
+
+    graders = tmp_path / "graders"
+    shutil.copytree(minimath.graders, graders)
+    for name in ("conftest.py", "_private.py", "helper.py", "composition.py"):
+        (graders / name).write_text(f"# {name}\n")
+    course = dataclasses.replace(minimath, graders=graders, ship=("public", "helper.py"))
+    write_checks(course, tmp_path / "out")
+    shipped = {p.relative_to(tmp_path / "out" / "checks").as_posix()
+               for p in (tmp_path / "out" / "checks").rglob("*.py")}
+    assert shipped == {"public/test_public.py", "helper.py"}
+    missing = dataclasses.replace(course, ship=("public", "gone.py"))
+    with pytest.raises(ProctorError, match="gone.py: declared in course.toml's ship list but does not exist"):
+        write_checks(missing, tmp_path / "again")
+
+
+@pytest.mark.parametrize("ship, words", [
+    ('"public"', "expected a list of paths"),
+    ('["../../reference/minimath.py"]', "is not inside minimath/"),
+])
+def test_ship_list_is_validated(tmp_path, ship, words):
+    from proctor.config import load_course
+    from proctor.errors import ConfigError
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course, ignore=shutil.ignore_patterns("release"))
+    toml = course / "course.toml"
+    toml.write_text(toml.read_text().replace('ship = ["public"]', f"ship = {ship}"))
+    with pytest.raises(ConfigError) as err:
+        load_course(toml)
+    assert "assignments.minimath.ship" in str(err.value) and words in str(err.value)

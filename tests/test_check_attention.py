@@ -34,6 +34,13 @@ HINTED = {"bug_mask_inverted.py": ("test_scaled_dot_product_public.py::test_smal
 MIN_LINE = 25
 
 
+def shipped_sources() -> list[Path]:
+    """What course.toml's ``ship`` list sends to students (read without collecting suites)."""
+    from proctor.config import load_course
+
+    return shipped_files(GRADERS, load_course(ROOT / "course.toml").assignment("attention").ship)
+
+
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A student's copy of the released template: nothing of the course beside it."""
@@ -70,7 +77,7 @@ def shipped(test_id: str) -> bool:
 def hidden_sources() -> dict[str, str]:
     """Course files that never ship: hidden suites and their helpers (``composition.py``),
     the golden cases, the reference."""
-    shipped = set(shipped_files(GRADERS))
+    shipped = set(shipped_sources())
     files = [p for p in GRADERS.glob("*.py") if p not in shipped] + list((ROOT / "reference").glob("*.py"))
     return {str(p.relative_to(ROOT)): p.read_text() for p in files}
 
@@ -82,7 +89,7 @@ def test_template_ships_nothing_hidden() -> None:
     # The engine wheel holds only proctor/ (tests/test_student_install.py checks that).
     released = {p: p.read_text() for p in TEMPLATE.rglob("*") if p.is_file() and p.suffix != ".whl"}
     assignment_text = [text for p, text in released.items() if CHECKS_DIR not in p.relative_to(TEMPLATE).parts]
-    public_text = "\n".join([p.read_text() for p in shipped_files(GRADERS)] + assignment_text)
+    public_text = "\n".join([p.read_text() for p in shipped_sources()] + assignment_text)
     secret = {line.strip(): path for path, text in hidden_sources().items()
               for line in text.splitlines()
               if len(line.strip()) >= MIN_LINE and line.strip() not in public_text}
@@ -167,7 +174,7 @@ def test_shipped_checks_hold_no_solution_math() -> None:
     part of the answer (a softmax, the scale, a causal mask, projections, a head split, a
     decoding step) hands students working solution code; such helpers belong in hidden
     modules (``graders/attention/composition.py``). Expected values ship only as golden data."""
-    shipped = sorted((TEMPLATE / CHECKS_DIR).rglob("*.py")) + shipped_files(GRADERS)  # released, and next
+    shipped = sorted((TEMPLATE / CHECKS_DIR).rglob("*.py")) + shipped_sources()  # released, and next
     assert shipped, "the template ships its checks"
     leaks = {str(p.relative_to(ROOT)): found for p in shipped if (found := solution_math(p.read_text()))}
     assert not leaks, f"shipped checks compute solution math: {leaks}"

@@ -512,6 +512,7 @@ def test_real_course_toml_content_is_valid(tmp_path: Path) -> None:
     make_course_tree(tmp_path)
     notebook = "assignments/attention/attention.ipynb"  # grade_ids name its grade cells
     shutil.copy(REPO / notebook, tmp_path / notebook)
+    (tmp_path / "templates").mkdir()  # [course] templates: the course's student-facing text
     a = load_course(tmp_path).assignment("attention")
     assert set(a.points) == TASKS and a.max_score == 100.0 and set(a.grade_ids) == TASKS
     assert a.due == datetime(2026, 12, 11, 23, 59, tzinfo=timezone(timedelta(hours=-5)))

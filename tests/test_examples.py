@@ -10,7 +10,6 @@ should report.)
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
+
+from proctor.audit.corpus import load_corpus, stale_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -39,12 +40,7 @@ EXPECTED_FAILURES = {
 }
 
 
-def _builder() -> Any:
-    spec = importlib.util.spec_from_file_location("build_examples", EXAMPLES.parent / "build_examples.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+CORPUS = EXAMPLES.parent / "corpus.py"  # how bug_*.py and correct.ipynb are generated
 
 
 def _is_grade_cell(cell: nbformat.NotebookNode) -> bool:
@@ -88,18 +84,36 @@ def failing_tasks(namespace: dict[str, Any]) -> set[str]:
 
 
 def test_generated_examples_are_current() -> None:
-    for path, text in _builder().expected_files().items():
-        assert path.read_text(encoding="utf-8") == text, (
-            f"{path.name} is stale: run python examples/build_examples.py"
-        )
+    """The examples are a corpus (base plus patches, like the mutants), committed in OUTPUT."""
+    corpus = load_corpus(CORPUS)
+    assert corpus.output == EXAMPLES
+    assert {e.filename for e in corpus.entries} == {n for n in EXPECTED_FAILURES if n != "correct.py"}
+    assert stale_entries(corpus) == [], "run python -m proctor.audit examples/corpus.py"
 
 
-def test_bug_base_is_correct(tmp_path: Path) -> None:
-    """The bug files are BASE plus one bug, so BASE itself must pass everything."""
-    base = tmp_path / "base.py"
-    base.write_text(_builder().BASE, encoding="utf-8")
-    namespace, _ = load_submission(base)
+def test_bug_base_is_correct() -> None:
+    """The bug files are the corpus's base plus one bug, so the base must pass everything."""
+    namespace, _ = load_submission(load_corpus(CORPUS).base)
     assert failing_tasks(namespace) == set()
+
+
+def test_corpus_output_is_checked_and_rewritten(tmp_path: Path) -> None:
+    """The one mechanism for committed corpora: a stale or missing entry is named, and
+    rewriting makes the folder current (the engine side, on a tiny corpus)."""
+    from proctor.audit.__main__ import main
+
+    (tmp_path / "base.py").write_text("x = 1\n")
+    (tmp_path / "corpus.py").write_text(
+        'BASE = "base.py"\nOUTPUT = "out"\nHEADER = "# {name}: {what}\\n"\n'
+        'EXAMPLES = {"two": ("x is two", [("x = 1", "x = 2")])}\n'
+        'def notes():\n    return "built\\n"\nBUILT = {"notes.txt": notes}\n')
+    corpus = load_corpus(tmp_path)
+    assert {e.filename: e.text for e in corpus.entries} == {"two.py": "# two: x is two\nx = 2\n",
+                                                          "notes.txt": "built\n"}
+    assert stale_entries(corpus) == ["notes.txt", "two.py"]
+    assert main([str(tmp_path), "--check"]) == 1
+    assert main([str(tmp_path)]) == 0
+    assert main([str(tmp_path), "--check"]) == 0 and stale_entries(corpus) == []
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_FAILURES))
@@ -110,7 +124,7 @@ def test_submission_fails_exactly_what_its_bug_breaks(name: str) -> None:
 
 
 def test_every_bug_file_is_listed() -> None:
-    on_disk = {p.name for p in EXAMPLES.glob("*.py")}
+    on_disk = {p.name for p in EXAMPLES.glob("*.py")}  # the corpus and its base live one level up
     assert on_disk == {n for n in EXPECTED_FAILURES if n.endswith(".py")}
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     for name in EXPECTED_FAILURES:

@@ -25,7 +25,7 @@ from proctor.runner import grade_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
-COURSE_SOURCES = ("course.toml", "assignments", "reference", "graders")
+COURSE_SOURCES = ("course.toml", "assignments", "reference", "graders", "templates")
 
 
 def copy_checkout(dest: Path) -> Path:

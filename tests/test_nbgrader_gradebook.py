@@ -276,7 +276,7 @@ def _course_with(tmp_path: Path, grade_ids: str) -> Path:
     end = text.index("[assignments.attention.tolerance]")
     text = text[:start] + grade_ids + "\n" + text[end:]
     shutil.copytree(ROOT / "assignments", tmp_path / "assignments")  # paths shown relative
-    for name in ("graders", "reference"):
+    for name in ("graders", "reference", "templates"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / "course.toml").write_text(text)
     return tmp_path

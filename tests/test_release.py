@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from proctor.wheel import wheel_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "assignments" / "attention" / "attention.ipynb"
-GENERATOR = ROOT / "assignments" / "attention" / "build_notebook.py"
+PAIRED_SCRIPT = SOURCE.with_suffix(".py")  # jupytext percent-format pair, for review
 TEMPLATE = ROOT / "student_template" / "attention"
 REFERENCE_DIR = ROOT / "reference"
 
@@ -80,14 +79,19 @@ def run_cells(cells: list, namespace: dict) -> None:
 # ----------------------------------------------------------------------------- in sync
 
 
-def test_source_notebook_matches_its_generator() -> None:
-    spec = importlib.util.spec_from_file_location("build_attention_notebook", GENERATOR)
-    assert spec and spec.loader
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
-    assert SOURCE.read_text(encoding="utf-8") == generator.render(), (
-        "attention.ipynb is stale: run python assignments/attention/build_notebook.py"
-    )
+def test_source_notebook_and_its_paired_script_agree(source_nb) -> None:
+    """The notebook is the source (edited in Jupyter); its jupytext pair is what reviewers
+    read in a diff, so a cell, or nbgrader metadata, changed in one but not the other fails."""
+    jupytext = pytest.importorskip("jupytext")
+    script = jupytext.read(PAIRED_SCRIPT)
+    stale = "run jupytext --sync assignments/attention/attention.ipynb"
+    assert source_nb.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent", stale
+    assert len(script.cells) == len(source_nb.cells), stale
+    for index, (ours, theirs) in enumerate(zip(source_nb.cells, script.cells)):
+        assert (theirs.cell_type, theirs.source) == (ours.cell_type, ours.source), f"cell {index}: {stale}"
+        assert theirs.metadata.get("nbgrader") == ours.metadata.get("nbgrader"), f"cell {index}: {stale}"
+    # And the script is exactly what jupytext writes for the notebook (no hand edits).
+    assert PAIRED_SCRIPT.read_text(encoding="utf-8") == jupytext.writes(source_nb, fmt="py:percent"), stale
 
 
 def test_committed_template_is_current(released: dict[str, bytes]) -> None:

@@ -1,4 +1,4 @@
-"""The transformer source notebook: in sync with its builder, runs end to end with the
+"""The transformer source notebook: in sync with its jupytext pair, runs end to end with the
 solutions in (every grade cell passes), and released through nbgrader's preprocessors every
 grade cell fails (solution full, stub zero) and nothing secret leaks. The notebook imports
 ``attention``; here the reference attention stands in for the student's own."""
@@ -6,7 +6,6 @@ grade cell fails (solution full, stub zero) and nothing secret leaks. The notebo
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import sys
 from pathlib import Path
@@ -21,8 +20,8 @@ if str(ROOT) not in sys.path:
 from proctor.release import build_student_notebook, find_leaks  # noqa: E402
 from reference import attention as ref_attention  # noqa: E402
 
-BUILDER = ROOT / "assignments" / "transformer" / "build_notebook.py"
 SOURCE = ROOT / "assignments" / "transformer" / "transformer.ipynb"
+PAIRED_SCRIPT = SOURCE.with_suffix(".py")  # jupytext percent-format pair, for review
 GRADE_CELLS = {"test_layer_norm": 3, "test_feed_forward": 3, "test_block": 4,
                "test_model": 4, "test_generate": 4}
 
@@ -48,12 +47,15 @@ def source() -> nbformat.NotebookNode:
     return nbformat.read(SOURCE, as_version=4)
 
 
-def test_notebook_is_in_sync_with_its_builder():
-    spec = importlib.util.spec_from_file_location("_tf_build_notebook", BUILDER)
-    builder = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(builder)
-    assert SOURCE.read_text(encoding="utf-8") == builder.render(), \
-        "run python assignments/transformer/build_notebook.py"
+def test_notebook_and_its_paired_script_agree():
+    """The notebook is the source (edited in Jupyter); its jupytext pair is what reviewers
+    read in a diff, so a cell changed in one but not the other fails."""
+    jupytext = pytest.importorskip("jupytext")
+    nb, stale = source(), "run jupytext --sync assignments/transformer/transformer.ipynb"
+    assert nb.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent", stale
+    script = jupytext.read(PAIRED_SCRIPT)
+    assert [(c.cell_type, c.source) for c in script.cells] == [(c.cell_type, c.source) for c in nb.cells], stale
+    assert PAIRED_SCRIPT.read_text(encoding="utf-8") == jupytext.writes(nb, fmt="py:percent"), stale
 
 
 def test_grade_cells_have_ids_and_points():

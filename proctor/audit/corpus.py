@@ -6,7 +6,16 @@ A corpus is a course file (trusted content, imported on the trusted side only) d
 * ``MUTANTS``: name -> (tasks, hint words, what the bug is, [(old, new), ...]), where
   ``tasks`` is the own task then, comma-separated, tasks it may also lose because the bug
   sits in a shared helper; or
-* ``ALTERNATIVES``: name -> (the freedom it exercises, [(old, new), ...]): correct code.
+* ``ALTERNATIVES``: name -> (the freedom it exercises, [(old, new), ...]): correct code; or
+* ``EXAMPLES``: name -> (what it is, [(old, new), ...]): submissions committed for people to
+  read (demos, feedback examples), each headed by ``HEADER`` (a format string of ``name``
+  and ``what``; default a comment line);
+
+and optionally ``BUILT``: file name -> zero-argument function returning the text, for an
+entry no patch of the base can express (a filled-in notebook), and ``OUTPUT``, the folder
+(relative to the corpus file) where the entries are committed: ``python -m
+proctor.audit CORPUS [--check]`` rewrites them there, or exits 1 naming the stale
+ones, so committed corpora are generated and checked by this one mechanism.
 
 Writing patches rather than whole files keeps each entry otherwise identical to the base,
 so a mutant differs from a correct submission in exactly its bug.
@@ -32,6 +41,11 @@ class Entry:
     task: str | None = None  # a mutant's own task
     shared: tuple[str, ...] = ()  # tasks it may also lose (a helper two parts share)
     hint: str | None = None  # words its hint must contain
+    filename: str = ""  # as written out: ``<name>.py`` unless the corpus builds another kind
+
+    def __post_init__(self) -> None:
+        if not self.filename:
+            object.__setattr__(self, "filename", f"{self.name}.py")
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,7 @@ class Corpus:
     path: Path
     base: Path
     entries: list[Entry] = field(default_factory=list)
+    output: Path | None = None  # where the entries are committed, if they are
 
 
 def _load_module(path: Path) -> Any:
@@ -85,16 +100,37 @@ def load_corpus(path: Path) -> Corpus:
     for name, (what, patches) in getattr(module, "ALTERNATIVES", {}).items():
         text = apply_patches(source, patches, f"{path.name}: alternative {name}")
         entries.append(Entry(name, f"# correct alternative {name}: {what}\n" + text, what))
+    header = str(getattr(module, "HEADER", "# example {name}: {what}\n"))
+    for name, (what, patches) in getattr(module, "EXAMPLES", {}).items():
+        text = apply_patches(source, patches, f"{path.name}: example {name}")
+        entries.append(Entry(name, header.format(name=name, what=what) + text, what))
+    for filename, build in getattr(module, "BUILT", {}).items():
+        try:
+            text = build()
+        except Exception as exc:  # course content: one clear line, not a traceback
+            raise ProctorError(f"{path}: could not build {filename}: {type(exc).__name__}: {exc}") from None
+        entries.append(Entry(Path(filename).stem, text, f"built by {build.__name__}", filename=filename))
     if not entries:
-        raise ProctorError(f"{path}: defines neither MUTANTS nor ALTERNATIVES")
-    return Corpus(path, base, entries)
+        raise ProctorError(f"{path}: defines none of MUTANTS, ALTERNATIVES, EXAMPLES or BUILT")
+    output = getattr(module, "OUTPUT", None)
+    return Corpus(path, base, entries, None if output is None else (path.parent / output).resolve())
 
 
 def write_all(corpus: Corpus, directory: Path) -> dict[str, Path]:
-    """Write every entry as ``directory/<name>.py``; returns name -> path."""
+    """Write every entry as ``directory/<filename>``; returns name -> path."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for entry in corpus.entries:
-        paths[entry.name] = directory / f"{entry.name}.py"
-        paths[entry.name].write_text(entry.text)
+        paths[entry.name] = directory / entry.filename
+        paths[entry.name].write_text(entry.text, encoding="utf-8")
     return paths
+
+
+def stale_entries(corpus: Corpus) -> list[str]:
+    """File names of the committed entries (in the corpus's ``OUTPUT``) that differ from a
+    fresh build, or are missing; sorted."""
+    if corpus.output is None:
+        raise ProctorError(f"{corpus.path}: no OUTPUT folder, so nothing of it is committed")
+    return sorted(e.filename for e in corpus.entries
+                  if not (corpus.output / e.filename).is_file()
+                  or (corpus.output / e.filename).read_text(encoding="utf-8") != e.text)

@@ -77,7 +77,7 @@ def annotate(result: dict[str, Any], entry: SubmissionEntry, sha256: str) -> dic
 
 
 def write_student(out: Path, result: dict[str, Any], *, exports: Iterable[str] = EXPORTS,
-                  hidden_visibility: str = "after_published") -> list[str]:
+                  hidden_visibility: str = "after_published", templates: Path | None = None) -> list[str]:
     """Write one student's files; result.json last so its presence means "all written".
 
     Returns problems with the optional files (feedback rendering) instead of raising: a
@@ -97,7 +97,7 @@ def write_student(out: Path, result: dict[str, Any], *, exports: Iterable[str] =
             pass
         else:
             try:
-                write_feedback(result, folder)
+                write_feedback(result, folder, templates)  # the course's, if any
             except Exception as error:  # noqa: BLE001 - reported, the grade is kept
                 problems.append(f"{result['student']['id']}: feedback.html not written "
                                 f"({type(error).__name__}: {error})")
@@ -268,7 +268,7 @@ def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
         student = result.get("student") or {}
         key = student.get("key", "")
         # The dashboard names rows by "submission"; every student's file may be called
-        # attention.ipynb, so name the row by the student instead.
+        # hw1.ipynb, so name the row by the student instead.
         name = student.get("name") or student.get("id") or key
         label = f"{name} ({student.get('id')})" if name != student.get("id") else str(name)
         rows.append({**result, "submission": label, "_source": str(out / key / RESULT)})

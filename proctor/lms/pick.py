@@ -1,7 +1,7 @@
 """Choose the one file to grade for each student, deterministically, and say why.
 
 Students hand in extra files (a copy, a .py export next to the notebook, a Canvas
-resubmission ``attention-1.ipynb``). The rule, in order: a usable file named like the
+resubmission ``hw1-1.ipynb``). The rule, in order: a usable file named like the
 assignment's notebook beats one that is not; ``.ipynb`` beats ``.py``; a later upload
 (format tie-break, e.g. Canvas attachment id) beats an earlier one; then by name. When the
 favourite is corrupt the next candidate is tried, and the note records all of it. The
@@ -19,8 +19,8 @@ from proctor.lms.entry import KINDS, Candidate, FileRecord, StudentFiles, Submis
 
 __all__ = ["choose"]
 
-# Canvas's Attachment.make_unique_filename renames a clash attention.ipynb -> attention-1
-# (after 8 tries, attention-<uuid>); strip that to compare the stem with the assignment's.
+# Canvas's Attachment.make_unique_filename renames a clash hw1.ipynb -> hw1-1
+# (after 8 tries, hw1-<uuid>); strip that to compare the stem with the assignment's.
 _RESUBMISSION = re.compile(r"-(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 
@@ -50,7 +50,7 @@ def expand_zips(candidates: list[Candidate]) -> list[Candidate]:
     """Open a student's own .zip upload one level deep, with the same safety checks.
 
     Students often zip their notebook before uploading; its members become candidates
-    named ``upload.zip/attention.ipynb``. Zips inside zips are not opened.
+    named ``upload.zip/hw1.ipynb``. Zips inside zips are not opened.
     """
     from proctor.errors import SubmissionError
     from proctor.lms.archive import read_zip

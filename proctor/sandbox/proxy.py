@@ -8,7 +8,7 @@ arrays and plain data, student objects as handles. Student exceptions are re-rai
 ``pytest.raises(ValueError)`` works.
 
 A callable that runs past the call timeout is remembered by its qualified name
-(``MultiHeadAttention.forward``): later calls to it fail at once with the same message, so
+(``Model.forward``): later calls to it fail at once with the same message, so
 one part that never returns costs one call timeout, not every test's, and the tests of the
 other parts still get their turn within the submission's budget. A timeout while a test
 measures cost (``measuring_cost``: inputs sized for efficiency checks) is remembered only

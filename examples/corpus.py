@@ -1,156 +1,39 @@
-"""Write the example submissions that are generated rather than hand-written.
+"""The example submissions (``examples/submissions/``) that are generated, not hand-written:
+a corpus for ``proctor.audit.corpus``, the same base-plus-patches mechanism as the mutants.
 
-* ``bug_*.py``: one common, correct student module (``BASE`` below) with exactly one
-  mistake patched in each. Building them from one base guarantees each file is otherwise
-  correct: it differs from the base only in the lines the bug names.
-* ``correct.ipynb``: the released student notebook (``student_template/attention``) as a
-  student would hand it back: every ``# YOUR CODE HERE`` stub filled in, written answers
-  given, plus the clutter real notebooks carry (a ``%matplotlib inline`` magic, a
-  ``!pip list`` shell line, print cells, and a half-finished cell that raises).
+* ``bug_*.py``: one common, correct student module (``bug_base.py``) with exactly one
+  mistake patched in each (``EXAMPLES``). Building them from one base guarantees each file
+  is otherwise correct: it differs from the base only in the lines the bug names.
+* ``correct.ipynb`` (``BUILT``): the released student notebook
+  (``student_template/attention``) as a student would hand it back: every
+  ``# YOUR CODE HERE`` stub filled in, written answers given, plus the clutter real
+  notebooks carry (a ``%matplotlib inline`` magic, a ``!pip list`` shell line, print cells,
+  and a half-finished cell that raises).
 
 ``correct.py`` is written by hand (a different style on purpose) and is not touched here.
+Never used by the audit (course.toml names the mutants and the alternatives, not this).
 
-    python examples/build_examples.py          # rewrite the files
-    python examples/build_examples.py --check  # exit 1 if any is stale
+    python -m proctor.audit examples/corpus.py          # rewrite the files
+    python -m proctor.audit examples/corpus.py --check  # exit 1 if any is stale
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import sys
 from pathlib import Path
 from textwrap import dedent
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent / "submissions"
-ROOT = HERE.parents[1]
-TEMPLATE_NOTEBOOK = ROOT / "student_template" / "attention" / "attention.ipynb"
+BASE = "bug_base.py"
+OUTPUT = "submissions"
+HEADER = '"""Example submission with one bug ({name}).\n\n{what}\nEverything else is correct.\n"""\n\n'
+TEMPLATE_NOTEBOOK = Path(__file__).resolve().parents[1] / "student_template" / "attention" / "attention.ipynb"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
-# ============================================================================ bug_*.py
-
-BASE = '''\
-import numpy as np
-
-
-def create_causal_mask(seq_len):
-    return np.tril(np.ones((seq_len, seq_len), dtype=bool))
-
-
-def softmax(x, axis=-1):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-class ScaledDotProductAttention:
-    def __init__(self, dropout=0.0, temperature=1.0):
-        self.dropout = dropout
-        self.temperature = temperature
-
-    def forward(self, query, key, value, mask=None, return_attention_weights=False):
-        d_k = query.shape[-1]
-        scores = query @ np.swapaxes(key, -1, -2) / np.sqrt(d_k)
-        scores = scores / self.temperature
-        if mask is not None:
-            scores = np.where(np.asarray(mask) != 0, scores, -1e9)
-        weights = softmax(scores, axis=-1)
-        output = weights @ value
-        if return_attention_weights:
-            return output, weights
-        return output
-
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
-
-
-class MultiHeadAttention:
-    def __init__(self, embed_dim, num_heads, dropout=0.0):
-        if embed_dim % num_heads != 0:
-            raise ValueError("embed_dim must be divisible by num_heads")
-        self.embed_dim = embed_dim
-        self.num_heads = num_heads
-        self.head_dim = embed_dim // num_heads
-        std = 1 / np.sqrt(embed_dim)
-        self.w_q = np.random.randn(embed_dim, embed_dim) * std
-        self.w_k = np.random.randn(embed_dim, embed_dim) * std
-        self.w_v = np.random.randn(embed_dim, embed_dim) * std
-        self.w_o = np.random.randn(embed_dim, embed_dim) * std
-        self.parameters = [self.w_q, self.w_k, self.w_v, self.w_o]
-        self.attention = ScaledDotProductAttention(dropout)
-
-    def split(self, x):
-        b, s, _ = x.shape
-        return x.reshape(b, s, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
-
-    def merge(self, x):
-        b, h, s, d = x.shape
-        return x.transpose(0, 2, 1, 3).reshape(b, s, h * d)
-
-    def forward(self, query, key, value, mask=None, return_attention_weights=False):
-        q = self.split(query @ self.w_q)
-        k = self.split(key @ self.w_k)
-        v = self.split(value @ self.w_v)
-        if mask is not None and np.ndim(mask) == 3:
-            mask = np.asarray(mask)[:, None]
-        out, weights = self.attention(q, k, v, mask, return_attention_weights=True)
-        out = self.merge(out) @ self.w_o
-        if return_attention_weights:
-            return out, weights
-        return out
-
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
-
-
-class KVCache:
-    def __init__(self, max_batch_size, max_seq_length, num_heads, head_dim):
-        self.max_batch_size = max_batch_size
-        self.max_seq_length = max_seq_length
-        self.num_heads = num_heads
-        self.head_dim = head_dim
-        shape = (max_batch_size, num_heads, max_seq_length, head_dim)
-        self.cached_keys = np.zeros(shape)
-        self.cached_values = np.zeros(shape)
-        self.cache_lengths = np.zeros(max_batch_size, dtype=int)
-
-    def update(self, batch_idx, new_keys, new_values):
-        start = int(self.cache_lengths[batch_idx])
-        end = start + new_keys.shape[1]
-        if end > self.max_seq_length:
-            raise ValueError("cache is full")
-        self.cached_keys[batch_idx, :, start:end] = new_keys
-        self.cached_values[batch_idx, :, start:end] = new_values
-        self.cache_lengths[batch_idx] = end
-        return self.cached_keys[batch_idx, :, :end], self.cached_values[batch_idx, :, :end]
-
-    def reset(self, batch_idx=None):
-        if batch_idx is None:
-            self.cache_lengths[:] = 0
-        else:
-            self.cache_lengths[batch_idx] = 0
-
-    def get_memory_usage(self):
-        total = self.cached_keys.nbytes + self.cached_values.nbytes
-        return {"total_cache_memory_mb": total / (1024 * 1024)}
-
-
-def cached_self_attention(mha, x_new, kv_cache, batch_idx=0):
-    x = np.asarray(x_new)[None]  # (1, new_len, embed_dim): reuse the batched helpers
-    q = mha.split(x @ mha.w_q)[0]
-    k = mha.split(x @ mha.w_k)[0]
-    v = mha.split(x @ mha.w_v)[0]
-    keys, values = kv_cache.update(batch_idx, k, v)
-    n, total = q.shape[1], keys.shape[1]
-    mask = np.arange(total)[None, :] <= (total - n + np.arange(n))[:, None]
-    out = mha.attention(q, keys, values, mask)
-    return (mha.merge(out[None]) @ mha.w_o)[0]
-'''
-
 # name -> (what the student got wrong, [(correct line, buggy line), ...])
-BUGS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+EXAMPLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "bug_scale_dk": (
         "Divides the scores by d_k instead of sqrt(d_k): attention is too flat.",
         [("/ np.sqrt(d_k)\n", "/ d_k  # BUG: should be np.sqrt(d_k)\n")],
@@ -193,17 +76,6 @@ BUGS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("softmax(scores, axis=-1)", "softmax(scores, axis=-2)  # BUG: should be axis=-1")],
     ),
 }
-
-
-def bug_source(name: str) -> str:
-    """BASE with the named bug patched in; each patched line must occur exactly once."""
-    summary, patches = BUGS[name]
-    text = BASE
-    for good, bad in patches:
-        assert text.count(good) == 1, f"{name}: {good!r} must occur exactly once in BASE"
-        text = text.replace(good, bad)
-    header = f'"""Example submission with one bug ({name}).\n\n{summary}\nEverything else is correct.\n"""\n\n'
-    return header + text
 
 
 # ============================================================================ correct.ipynb
@@ -437,29 +309,4 @@ def correct_notebook_text() -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-# ============================================================================ main
-
-
-def expected_files() -> dict[Path, str]:
-    files = {HERE / f"{name}.py": bug_source(name) for name in BUGS}
-    files[HERE / "correct.ipynb"] = correct_notebook_text()
-    return files
-
-
-def main(argv: list[str]) -> int:
-    stale = []
-    for path, text in expected_files().items():
-        if "--check" in argv:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(ROOT)}")
-    if stale:
-        print(f"stale: {', '.join(stale)}; run python {Path(__file__).name}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+BUILT = {"correct.ipynb": correct_notebook_text}
