@@ -124,7 +124,7 @@ class ProctorPlugin:
                      "requires(*tests): this test's points count only if those tests pass too "
                      "(a bare name is a test function in the same file; 'file.py::name' any other)"):
             config.addinivalue_line("markers", line)
-        self._previous_profile = getattr(settings, "_current_profile", None) or "default"
+        self._previous_profile = settings.get_current_profile_name()
         settings.load_profile(_PROFILE)
         self._restore_constants = _hide_local_constants()
 
