@@ -34,8 +34,9 @@ def _engine_imports(path: Path) -> set[str]:
     return {n for n in names if n == "proctor" or n.startswith("proctor.")}
 
 
-def test_the_attention_suites_import_only_proctor_testing():
-    files = sorted((ROOT / "graders").rglob("*.py"))
+def test_suites_import_only_proctor_testing():
+    """The course's suites and the engine test course's: nothing else is public."""
+    files = sorted([*(ROOT / "graders").rglob("*.py"), *(MINICOURSE / "graders").rglob("*.py")])
     assert files
     used = {str(f.relative_to(ROOT)): _engine_imports(f) - {"proctor.testing"} for f in files}
     assert {f: m for f, m in used.items() if m} == {}
