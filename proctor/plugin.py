@@ -420,10 +420,12 @@ _LAST_EXAMPLE: list[dict[str, Any]] = []
 minimal failing example last, so after a failure this is the counterexample's input."""
 
 
-def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
+def _stop_at_first(inner: Callable[..., Any], fixtures: frozenset[str]) -> Callable[..., Any]:
+    """``inner`` remembering each example's drawn arguments (not ``fixtures``, the test's
+    fixtures) and ending the test at an input-independent failure."""
     @functools.wraps(inner)
     def run_example(*args: Any, **kwargs: Any) -> Any:
-        _LAST_EXAMPLE[:] = [{k: v for k, v in kwargs.items() if k not in _FIXTURE_NAMES}]
+        _LAST_EXAMPLE[:] = [{k: v for k, v in kwargs.items() if k not in fixtures}]
         try:
             return inner(*args, **kwargs)
         except Exception as exc:
@@ -434,10 +436,6 @@ def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
     run_example._proctor_stops_at_first = True  # type: ignore[attr-defined]
     return run_example
 
-
-_FIXTURE_NAMES = frozenset({"student", "reference", "golden", "tol", "rng", "assignment", "record",
-                            "check", "request", "new_mha"})
-"""Arguments that are the suite's fixtures, not drawn inputs (left out of a shown example)."""
 
 MAX_SHOWN_ENTRIES = 400
 """An input with more numbers than this is shown by its shape only."""
@@ -523,7 +521,11 @@ def _prepare_hypothesis(item: pytest.Item) -> None:
     if getattr(fn, "_hypothesis_internal_use_seed", None) is None:
         _pin_seed(fn, handle.inner_test)
     if not getattr(handle.inner_test, "_proctor_stops_at_first", False):
-        handle.inner_test = _stop_at_first(handle.inner_test)
+        # The suite's fixtures are not drawn inputs (left out of a shown example); a
+        # parametrized argument is part of the example, as Hypothesis shows it.
+        params = set(getattr(getattr(item, "callspec", None), "params", {}) or {})
+        fixtures = frozenset(set(getattr(item, "fixturenames", ())) - params) | {"request"}
+        handle.inner_test = _stop_at_first(handle.inner_test, fixtures)
 
 
 def _pin_seed(fn: Any, inner: Callable[..., Any]) -> None:
