@@ -2,8 +2,8 @@
 
 The runner passes a :class:`ProctorPlugin` instance to ``pytest.main``. It registers the
 ``task``/``points``/``visibility`` markers, provides the fixtures suites use (``student``,
-``reference``, ``tol``, ``rng``, ``assignment``, ``record``), loads a derandomized
-hypothesis profile, and records one :class:`~proctor.result.TestResult` per test, turning student
+``reference``, ``tol``, ``rng``, ``assignment``, ``record``, ``check``), loads the derandomized
+Hypothesis profile (``proctor.testing``), and records one :class:`~proctor.result.TestResult` per test, turning student
 exceptions, timeouts and crashes into statuses with messages a student can act on.
 """
 
@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import hypothesis
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 
 from proctor.golden import GoldenCases
 from proctor.result import TestResult, load_block, load_notes
 from proctor.sandbox.client import SandboxCrashed, SandboxFailure, SandboxTimeout
 from proctor.sandbox.proxy import MissingName, StudentError, StudentModule, StudentSession
+from proctor.testing import Checker, Tolerance
+from proctor.testing._profiles import HIDDEN_PROFILE
 
 if TYPE_CHECKING:
     from proctor.config import Gradable
@@ -35,20 +37,7 @@ HIDDEN, PUBLIC = "hidden", "public"
 #: Tests of this task, or marked ``cost``, measure cost on large inputs: a part timing out
 #: there loses only their points (see proctor.sandbox.proxy, "timeout memory").
 COST_TASK = "efficiency"
-_PROFILE = "proctor"
-settings.register_profile(_PROFILE, derandomize=True, deadline=None, database=None, print_blob=False, max_examples=25,
-                          report_multiple_bugs=False,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                 HealthCheck.filter_too_much,
-                                                                 HealthCheck.function_scoped_fixture])
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """Comparison tolerance from course.toml: ``|a - e| <= atol + rtol * |e|``."""
-
-    rtol: float
-    atol: float
+_PROFILE = HIDDEN_PROFILE
 
 
 @dataclass
@@ -117,8 +106,16 @@ class ProctorPlugin:
         self.task_weights: dict[str, float] = {}
         self._previous_profile = "default"
         self._restore_constants: Callable[[], None] = lambda: None
+        self._suite_paths: list[str] = []
 
     # ------------------------------------------------------------------ setup
+    def pytest_load_initial_conftests(self, early_config: pytest.Config, parser: Any, args: list[str]) -> None:
+        """Put the suite's directory on ``sys.path`` before its conftest loads, so its helper
+        modules (``import _inputs``) import in any import mode without each suite arranging it."""
+        dirs = dict.fromkeys(str(Path(a).resolve()) for a in args if not a.startswith("-") and Path(a).is_dir())
+        self._suite_paths = [d for d in dirs if d not in sys.path]
+        sys.path[:0] = self._suite_paths
+
     def pytest_configure(self, config: pytest.Config) -> None:
         for line in ("task(id): the assignment task this test belongs to",
                      "points(weight): relative weight of this test inside its task",
@@ -127,13 +124,16 @@ class ProctorPlugin:
                      "requires(*tests): this test's points count only if those tests pass too "
                      "(a bare name is a test function in the same file; 'file.py::name' any other)"):
             config.addinivalue_line("markers", line)
-        self._previous_profile = getattr(settings, "_current_profile", None) or "default"
+        self._previous_profile = settings.get_current_profile_name()
         settings.load_profile(_PROFILE)
         self._restore_constants = _hide_local_constants()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         settings.load_profile(self._previous_profile)
         self._restore_constants()
+        for path in self._suite_paths:
+            if path in sys.path:
+                sys.path.remove(path)
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         keep, drop = [], []
@@ -204,6 +204,12 @@ class ProctorPlugin:
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
         """A generator seeded by the assignment seed and this test's id: same inputs every run."""
         return np.random.default_rng([int(self._assignment.seed), zlib.crc32(request.node.nodeid.encode())])
+
+    @pytest.fixture
+    def check(self, tol: Tolerance, record: TestRecord) -> Checker:
+        """``check(actual, expected, what=..., alternatives=...)``: see
+        :class:`proctor.testing.Checker`."""
+        return Checker(tol, record)
 
     @pytest.fixture
     def assignment(self) -> Any:
@@ -414,10 +420,12 @@ _LAST_EXAMPLE: list[dict[str, Any]] = []
 minimal failing example last, so after a failure this is the counterexample's input."""
 
 
-def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
+def _stop_at_first(inner: Callable[..., Any], fixtures: frozenset[str]) -> Callable[..., Any]:
+    """``inner`` remembering each example's drawn arguments (not ``fixtures``, the test's
+    fixtures) and ending the test at an input-independent failure."""
     @functools.wraps(inner)
     def run_example(*args: Any, **kwargs: Any) -> Any:
-        _LAST_EXAMPLE[:] = [{k: v for k, v in kwargs.items() if k not in _FIXTURE_NAMES}]
+        _LAST_EXAMPLE[:] = [{k: v for k, v in kwargs.items() if k not in fixtures}]
         try:
             return inner(*args, **kwargs)
         except Exception as exc:
@@ -428,10 +436,6 @@ def _stop_at_first(inner: Callable[..., Any]) -> Callable[..., Any]:
     run_example._proctor_stops_at_first = True  # type: ignore[attr-defined]
     return run_example
 
-
-_FIXTURE_NAMES = frozenset({"student", "reference", "golden", "tol", "rng", "assignment", "record",
-                            "check", "request", "new_mha"})
-"""Arguments that are the suite's fixtures, not drawn inputs (left out of a shown example)."""
 
 MAX_SHOWN_ENTRIES = 400
 """An input with more numbers than this is shown by its shape only."""
@@ -517,7 +521,11 @@ def _prepare_hypothesis(item: pytest.Item) -> None:
     if getattr(fn, "_hypothesis_internal_use_seed", None) is None:
         _pin_seed(fn, handle.inner_test)
     if not getattr(handle.inner_test, "_proctor_stops_at_first", False):
-        handle.inner_test = _stop_at_first(handle.inner_test)
+        # The suite's fixtures are not drawn inputs (left out of a shown example); a
+        # parametrized argument is part of the example, as Hypothesis shows it.
+        params = set(getattr(getattr(item, "callspec", None), "params", {}) or {})
+        fixtures = frozenset(set(getattr(item, "fixturenames", ())) - params) | {"request"}
+        handle.inner_test = _stop_at_first(handle.inner_test, fixtures)
 
 
 def _pin_seed(fn: Any, inner: Callable[..., Any]) -> None:

@@ -207,18 +207,7 @@ def test_every_mask_mistake_shows(rng: np.random.Generator) -> None:
 
 
 # ----------------------------------------------------------------------------- Checker
-
-
-def load_conftest() -> Any:
-    """The suites' conftest as a module (it is not importable by name)."""
-    import importlib.util
-
-    path = ROOT / "graders" / "attention" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("attention_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+# (proctor.testing.Checker, the `check` fixture the attention suites use)
 
 
 class Record:
@@ -234,7 +223,9 @@ def checker() -> tuple[Any, Record]:
         atol: float = 1e-5
 
     record = Record()
-    return load_conftest().Checker(Tol(), record), record
+    from proctor.testing import Checker
+
+    return Checker(Tol(), record), record
 
 
 def test_checker_accepts_an_alternative_and_records_its_note() -> None:

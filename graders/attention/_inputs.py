@@ -8,19 +8,17 @@ its inputs the same way.
 
 from __future__ import annotations
 
-import functools
 import importlib
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-WEIGHT_NAMES = ("w_q", "w_k", "w_v", "w_o")
+# The engine's generic builders, re-exported so the suites import them from one place.
+from proctor.testing import (  # noqa: F401
+    BLOCK, Alternative, Case, blocking, chunk_schedule, examples, quarter_steps, seeds)
 
-Alternative = tuple[Callable[[], Any], str]
-"""``(zero-argument callable, note)``: a result acceptable because another task is at fault."""
+WEIGHT_NAMES = ("w_q", "w_k", "w_v", "w_o")
 
 # Notes recorded on a test that passes through an alternative (no double jeopardy).
 SDPA_IS_THE_FAULT = (
@@ -134,70 +132,9 @@ def variants(builder: str, *args: Any, **kwargs: Any) -> Any:
 # ----------------------------------------------------------------------------- hypothesis
 #
 # Strategies draw a few small integers (sizes, a seed, a kind of values) and NumPy builds
-# the arrays from them. Hypothesis so makes a handful of choices per example instead of
-# one per array element: drawing costs a fraction of a millisecond instead of several, and
-# a failing public check shrinks along those few choices (fewer rows, a simpler seed)
-# instead of through dozens of numbers. Falsifying examples still show the arrays.
+# the arrays from them (``proctor.testing``'s seeds, quarter_steps, blocking, Case).
 # Explicit examples (``@example``) built with the same functions make the cases that matter
 # run in every grading, whatever Hypothesis draws besides.
-
-class Case(dict):
-    """One drawn example's named inputs. A counterexample shows each on its own line, arrays
-    aligned (Hypothesis runs a plain dict's multi-line arrays together)."""
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text("Case(")
-        with p.indent(4):
-            for name, value in self.items():
-                p.break_()
-                pad = " " * (p.indentation + len(name) + 1)
-                first, *rest = repr(value).split("\n")
-                p.text("\n".join([f"{name}={first}", *(pad + line if line.strip() else ""
-                                                       for line in rest)]) + ",")
-        p.break_()
-        p.text(")")
-
-
-def examples(n: int) -> settings:
-    """Settings of a property test: ``n`` generated examples (after its explicit ones), the
-    suite's fixtures reused across examples, and one failure reported, not a group."""
-    return settings(max_examples=n, suppress_health_check=[HealthCheck.function_scoped_fixture],
-                    report_multiple_bugs=False)
-
-
-seeds = st.integers(0, 255)
-"""Seeds of array contents. Hypothesis shrinks toward 0, which the builders below turn
-into the simplest contents (zeros; nothing blocked)."""
-
-
-BLOCK = 8
-"""The largest size along any axis of ``quarter_steps`` (public checks use at most 6)."""
-
-
-def quarter_steps(seed: int, *shape: int) -> np.ndarray:
-    """Multiples of 1/4 in [-2, 2] made from ``seed``: exact in binary, short to print, and
-    scores stay moderate. Seed 0 gives zeros, the simplest array a failure can shrink to.
-
-    The array is the leading corner of one fixed block per seed, so shrinking a size keeps
-    the values that remain: a failure found with 3 keys is still there with 2 if it lies
-    in the first 2."""
-    if seed == 0:
-        return np.zeros(shape)
-    return _quarter_block(seed, len(shape))[tuple(slice(n) for n in shape)].copy()
-
-
-@functools.lru_cache(maxsize=1024)
-def _quarter_block(seed: int, ndim: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(-8, 9, (BLOCK,) * ndim) / 4
-
-
-def blocking(seed: int, *shape: int) -> np.ndarray:
-    """A bool mask (True = may attend) blocking about half the keys, some rows entirely;
-    seed 0 blocks nothing. A corner of one block per seed, as in ``quarter_steps``."""
-    if seed == 0:
-        return np.ones(shape, dtype=bool)
-    return _quarter_block(seed, len(shape))[tuple(slice(n) for n in shape)] > 0
-
 
 VALUE_KINDS = ("normal", "zeros", "quarters", "same keys", "large")
 """How hidden property tests fill query, key and value (see :func:`attention_inputs`)."""
@@ -250,16 +187,3 @@ def attention_mask(rng: np.random.Generator, spec: tuple[str, int] | None, batch
     mask = np.zeros(shape, dtype=bool)
     np.put_along_axis(mask, rng.integers(0, seq_k, shape[:-1] + (1,)), True, axis=-1)
     return mask
-
-
-def chunk_schedule(seed: int, total: int) -> list[int]:
-    """Positive chunk lengths summing to ``total``, made from ``seed``: each chunk takes 1 to
-    all of what is left, so a long prompt followed by single tokens is as likely as many
-    small chunks."""
-    rng = np.random.default_rng([seed, total])
-    chunks: list[int] = []
-    left = total
-    while left:
-        chunks.append(int(rng.integers(1, left + 1)))
-        left -= chunks[-1]
-    return chunks

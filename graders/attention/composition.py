@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from proctor.sandbox.callback import Trusted
-from proctor.sandbox.client import SandboxFailure
+from proctor.testing import Trusted, SandboxFailure
 
 from _decoding import Scenario, empty_cache, joined, run_student
 from _inputs import (

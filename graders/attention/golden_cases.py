@@ -30,19 +30,7 @@ if str(Path(__file__).parent) not in sys.path:  # the suite's helpers, as the te
 from _decoding import Scenario, scenario
 from _inputs import WEIGHT_NAMES, new_entries, update
 
-Evaluated = dict[str, tuple[np.ndarray, str]]
-
-
-def evaluated(variants: Mapping[str, tuple[Callable[[], Any], str]]) -> Evaluated:
-    """Force each lazy variant to an array; drop those that raise on these inputs."""
-    out: Evaluated = {}
-    for name, (make, hint) in variants.items():
-        try:
-            value = np.asarray(make(), dtype=np.float64)
-        except Exception:  # noqa: BLE001 - a mistake that cannot run here is no candidate
-            continue
-        out[name] = (value, hint)
-    return out
+from proctor.testing import evaluated
 
 
 def agree(computed: Any, written: Any, what: str) -> np.ndarray:

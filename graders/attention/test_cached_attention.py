@@ -48,8 +48,7 @@ from composition import (
     run_with_some_cache,
     trusted_kv,
 )
-from proctor.asserts import CheckFailure
-from proctor.sandbox.callback import Trusted
+from proctor.testing import CheckFailure, Trusted
 
 pytestmark = [pytest.mark.task("cached_attention")]
 

@@ -26,9 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from proctor.asserts import CheckFailure
-from proctor.efficiency import assert_growth, assert_within_factor, measure_call
-from proctor.sandbox.callback import Trusted
+from proctor.testing import CheckFailure, assert_growth, assert_within_factor, measure_call, Trusted
 
 pytestmark = [pytest.mark.task("efficiency")]
 

@@ -12,9 +12,7 @@ import numpy as np
 import pytest
 
 from _inputs import mha_weights, qkv
-from proctor.asserts import CheckFailure
-from proctor.sandbox.callback import Trusted
-from proctor.sandbox.proxy import StudentError
+from proctor.testing import CheckFailure, Trusted, StudentError
 
 HINT = ("Work on copies or on new arrays: `x = x * scale` makes a new array, while `x *= scale` or "
         "`x[mask] = ...` writes into the caller's data.")

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from proctor.asserts import describe_value
+from proctor.testing import describe_value
 from _inputs import examples, CACHE_AXES, Op, new_entries, seeds, to_float, update, variants
 
 pytestmark = [pytest.mark.task("kv_cache")]

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from proctor.asserts import CheckFailure, describe_value
+from proctor.testing import CheckFailure, describe_value
 from _inputs import (
     examples,
     MHA_AXES,

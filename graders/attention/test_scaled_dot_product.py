@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from proctor.asserts import describe_value
+from proctor.testing import describe_value
 from _inputs import (
     examples,
     SDPA_AXES,

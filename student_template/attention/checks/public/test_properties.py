@@ -24,32 +24,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from _inputs import USES_YOUR_SDPA, Case, blocking, quarter_steps, seeds, to_float
-from proctor.asserts import CheckFailure, assert_close, describe_value
+from proctor.testing import CheckFailure, assert_close, describe_value, profile
 
 pytestmark = [pytest.mark.visibility("public")]
 
-EXAMPLES = settings(
-    # Each check first runs its explicit example (``@example``): small inputs that show the
-    # common mistakes, reported as they are when one fails (nothing to shrink, so a wrong
-    # submission costs no more time than a right one). Then Hypothesis tries examples of its
-    # own: the simplest (sizes 1, zeros) and a random one. Each crosses the sandbox a few
-    # times; a failure among them is shrunk.
-    max_examples=2,
-    derandomize=True,  # the plugin's profile says so too; repeated so it holds under plain pytest
-    database=None,
-    deadline=None,
-    # No "explain" phase: it re-runs the failing example under line tracing (tens of
-    # seconds) to list covered lines, which says nothing useful about a student's code.
-    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
-    # One failure, shrunk once: distinct failures would each be shrunk (slow) and come back
-    # as an ExceptionGroup instead of one readable counterexample.
-    report_multiple_bugs=False,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+EXAMPLES = settings(profile("public"))
+"""Each check first runs its explicit example (``@example``): small inputs that show the
+common mistakes, reported as they are when one fails (nothing to shrink, so a wrong
+submission costs no more time than a right one). Then Hypothesis tries examples of its
+own (``proctor-public``: two, derandomized): the simplest (sizes 1, zeros) and a random
+one. Each crosses the sandbox a few times; a failure among them is shrunk."""
 
 
 # ----------------------------------------------------------------------------- strategies

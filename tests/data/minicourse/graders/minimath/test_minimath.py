@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from proctor.asserts import assert_close
+from proctor.testing import assert_close
 
 
 @pytest.mark.task("scale")

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from proctor.asserts import assert_close
+from proctor.testing import assert_close
 
 pytestmark = [pytest.mark.visibility("public")]
 
