@@ -47,3 +47,16 @@ def attention():
     from proctor.config import load_course
 
     return load_course(ROOT / "course.toml").assignment("attention")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """One fork server for a module's gradings (tests that vary the isolation level define
+    their own)."""
+    from proctor.sandbox.client import Sandbox
+
+    box = Sandbox()
+    try:
+        yield box
+    finally:
+        box.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +44,6 @@ def assignment(tmp_path_factory: pytest.TempPathFactory) -> Any:
     shutil.copytree(real.graders, graders, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "test_efficiency.py"))
     return dataclasses.replace(real, graders=graders)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    box = Sandbox()
-    try:
-        yield box
-    finally:
-        box.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +56,6 @@ def assignment(tmp_path_factory: pytest.TempPathFactory) -> Any:
         else:
             shutil.copy(real.graders / name, graders / name)
     return dataclasses.replace(real, graders=graders)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    box = Sandbox()
-    try:
-        yield box
-    finally:
-        box.close()
 
 
 def grade(assignment: Any, sandbox: Sandbox, path: Path) -> dict[str, Any]:
