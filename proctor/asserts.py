@@ -9,7 +9,8 @@ misconception, else a description of where the error is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -159,6 +160,22 @@ def _nonfinite_text(a: np.ndarray, e: np.ndarray) -> tuple[str, int] | None:
     return "; ".join(parts) + " (the expected values there are finite)", count
 
 
+#: Called as ``observer(expected, variants, tol)`` by every :func:`assert_close` while
+#: registered (the audit's reference run records the variants each test passes).
+_observers: list[Callable[[Any, Any, Any], None]] = []
+
+
+@contextlib.contextmanager
+def observing(observer: Callable[[Any, Any, Any], None]) -> Iterator[None]:
+    """Call ``observer`` from every :func:`assert_close` while the block runs, however a
+    suite imported it (``proctor.testing``, the ``check`` fixture or this module)."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
 def assert_close(
     actual: Any,
     expected: Any,
@@ -182,6 +199,8 @@ def assert_close(
     own advice for this check: shown unless a known-wrong variant matches, followed by the
     generic localisation of the error.
     """
+    for observer in _observers:
+        observer(expected, variants, tol)
     rtol, atol = float(tol.rtol), float(tol.atol)
     e = as_numeric(expected)
     if e is None:

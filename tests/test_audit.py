@@ -344,3 +344,21 @@ def test_the_audit_checks_task_ids_before_splitting_the_suite(minimath, tmp_path
     with pytest.raises(ConfigError, match=r"assignments\.minimath\.points\.countr: no task 'countr'"):
         split_suite(wrong.graders, ["counter"], tmp_path, wrong)
     assert split_suite(minimath.graders, ["counter"], tmp_path / "ok", minimath).task_weights
+
+
+def test_variant_recording_sees_assert_close_however_a_suite_imported_it() -> None:
+    """Suites import ``assert_close`` from ``proctor.testing`` (or use the ``check``
+    fixture), not from ``proctor.asserts``: the audit must still see every call's variants.
+    Two variants with different hints and the same output on a check are flagged."""
+    import numpy as np
+
+    from proctor.audit.variants import VariantLog, recording
+    from proctor.testing import Tolerance, assert_close
+
+    log = VariantLog()
+    same = {"a": (np.zeros(3), "hint a"), "b": (np.zeros(3), "hint b")}
+    with recording(log):
+        assert_close(np.ones(3), np.ones(3), tol=Tolerance(1e-4, 1e-5), what="x", variants=same)
+    assert [f["indistinguishable"] for f in log.findings().values()] == [[["a", "b"]]]
+    assert_close(np.ones(3), np.ones(3), tol=Tolerance(1e-4, 1e-5), what="x", variants=same)
+    assert len(log.checks) == 1  # nothing recorded once the block has ended

@@ -10,6 +10,8 @@ and scored with the whole suite's weights, exactly as one grading would score th
 
 from __future__ import annotations
 
+import contextlib
+
 import dataclasses
 import multiprocessing
 import shutil
@@ -107,11 +109,6 @@ def _start_worker(isolation: str | None) -> None:
     Finalize(_BOX, _BOX.close, exitpriority=10)  # the pool's orderly exit closes it
 
 
-def _fresh_suite(graders: Path) -> None:
-    """Forget this process's imported copy of a suite, so its next run imports afresh."""
-    runner._IMPORTED.pop(Path(graders).resolve(), None)
-
-
 def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | None = None) -> dict[str, Any]:
     """Grade ``job`` with the suite copy ``graders``: test id -> verdict, plus variants."""
     sandbox = box or _BOX
@@ -119,12 +116,7 @@ def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | N
     log = VariantLog() if job.record_variants else None
     started = time.perf_counter()
     try:
-        if log is not None:
-            _fresh_suite(graders)
-            with recording(log):
-                result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
-            _fresh_suite(graders)
-        else:
+        with recording(log) if log is not None else contextlib.nullcontext():
             result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
     except ProctorError as exc:
         return {"label": job.label, "tests": {}, "problem": str(exc), "duration_s": 0.0, "variants": {}}

@@ -5,8 +5,8 @@ During the audit's reference run, every ``assert_close`` call a test makes is ob
 and compared with the others and with the expected value. Two variants with different
 hints that agree on every check of a test can never be told apart by that test's hint;
 a variant that equals the expected value on every check can never fire. Observing means
-wrapping ``proctor.asserts.assert_close`` in the trusted process for that one run, so
-suites need no change.
+registering an observer with ``proctor.asserts.observing`` in the trusted process for
+that one run, so suites need no change.
 """
 
 from __future__ import annotations
@@ -87,22 +87,13 @@ class VariantLog:
 
 @contextlib.contextmanager
 def recording(log: VariantLog) -> Iterator[None]:
-    """Observe every ``assert_close`` imported from ``proctor.asserts`` while active.
+    """Observe every ``assert_close`` call while active (``proctor.asserts.observing``)."""
 
-    Suites bind ``assert_close`` when imported, so the caller must make the suite import
-    afresh inside this block (see ``run._fresh_suite``).
-    """
-    original = proctor.asserts.assert_close
-
-    def observed(actual: Any, expected: Any, *, tol: Any, variants: Any = None, **kwargs: Any) -> None:
+    def observe(expected: Any, variants: Any, tol: Any) -> None:
         try:
             log.observe(expected, variants, tol)
         except Exception:  # observing must never change a verdict
             pass
-        return original(actual, expected, tol=tol, variants=variants, **kwargs)
 
-    proctor.asserts.assert_close = observed
-    try:
+    with proctor.asserts.observing(observe):
         yield
-    finally:
-        proctor.asserts.assert_close = original
