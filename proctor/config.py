@@ -880,15 +880,14 @@ def _read(source: Path) -> dict[str, Any]:
         raise ConfigError(_syntax_message(source, text, error)) from None
 
 
-def load_course(path: Path | str | None = None, *, check_tasks: object = None) -> Course:
+def load_course(path: Path | str | None = None) -> Course:
     """Load and validate a course.toml; every problem is reported in one ConfigError.
 
     ``path`` may be the file or its directory; None means ./course.toml or the nearest
     parent's. Only the file is read: no suite is collected, so a half-written second
     assignment cannot block grading the first. Points that name a task the suite lacks are
     caught where a suite is collected anyway (grading, release, validate, audit), for that
-    assignment only (:func:`validate_tasks`). ``check_tasks`` is ignored; older callers
-    pass it.
+    assignment only (:func:`proctor.runner.check_tasks`).
     """
     source = _find(path)
     data = _read(source)

@@ -189,10 +189,13 @@ def write_class_outputs(out: Path, assignment: Assignment, results: list[dict[st
                     f"grades.csv")
     has_moodle = any(moodle.participant_ids(r) for r in results)
     if "moodle" in exports and (has_moodle or moodle_template):
-        attempt("moodle", "moodle_grading_worksheet.csv", lambda: moodle.write_worksheet(
-            results, out / "moodle_grading_worksheet.csv", max_score=max_score,
-            template=moodle_template))
-        notes.extend(_moodle_notes(results, moodle_template, max_score))
+        def write_moodle() -> Path:
+            path = moodle.write_worksheet(results, out / "moodle_grading_worksheet.csv",
+                                          max_score=max_score, template=moodle_template)
+            notes.extend(_moodle_notes(results, moodle_template, max_score))
+            return path
+
+        attempt("moodle", "moodle_grading_worksheet.csv", write_moodle)
     from_nbgrader = any((r.get("student") or {}).get("format") == "nbgrader" for r in results)
     if "nbgrader" in exports and (from_nbgrader or nbgrader_course is not None):
         where = f"{nbgrader_course}'s gradebook" if nbgrader_course else "gradebook.db"
