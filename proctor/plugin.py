@@ -303,8 +303,7 @@ class ProctorPlugin:
     def _load_hint(self) -> str | None:
         if not self.session or not self.session.load_errors:
             return None
-        cells = getattr(self.session.submission, "cells", ())
-        block = load_block(None, self.session.load_errors, [], 0, {c.index: c.label for c in cells if c.label})
+        block = load_block(None, self.session.load_errors, [], 0, self.session.submission.cell_labels)
         first = load_notes(block)[0]
         return (f"While loading your submission, {first.text()}. If the missing name is defined "
                 "there, that error is why.")

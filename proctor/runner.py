@@ -237,6 +237,6 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
         tasks=tasks, tests=outcomes, isolation=box.level, duration_s=round(time.perf_counter() - started, 3),
         proctor_version=__version__, seed=int(assignment.seed),
         load=load_block(sub.problem, session.load_errors, list(sub.notes), session.restarts,
-                        {c.index: c.label for c in sub.cells if c.label}),
+                        sub.cell_labels),
         peak_memory_mb=peak_mb,
         output=output)

@@ -38,6 +38,11 @@ class Submission:
     sha256: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def cell_labels(self) -> dict[int, str]:
+        """Cell index -> how the student finds that cell (``cell [5]``, or its first line)."""
+        return {c.index: c.label for c in self.cells if c.label}
+
     def load_request(self, skip: list[int]) -> dict:
         """The sandbox's ``load`` request for this submission."""
         if self.kind == "py":
