@@ -29,6 +29,7 @@ __all__ = [
     "Course",
     "Gradable",
     "LatePolicy",
+    "Provides",
     "SubmissionLimits",
     "load_course",
     "validate_tasks",
@@ -111,6 +112,29 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class Provides:
+    """``[assignments.<id>.provides]``: how assignments that require this one import it.
+
+    A dependent submission imports ``module``. Grading loads the student's own submission of
+    this assignment under that name, and where it fails, a correct one: the reference itself
+    once ``reference_released`` (a bool, or the datetime after which it is), else the
+    ``stand_in`` module, which computes nothing and forwards every call across the sandbox
+    boundary, as arrays, to a ``Service`` built from the trusted ``service`` module.
+    """
+
+    module: str
+    stand_in: Path
+    service: str
+    reference_released: bool | datetime = False
+
+    def released(self, now: datetime) -> bool:
+        """Whether the reference itself may enter students' processes at ``now``."""
+        if isinstance(self.reference_released, datetime):
+            return now >= self.reference_released
+        return bool(self.reference_released)
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One assignment of the course; every path is absolute, resolved against the root."""
 
@@ -136,6 +160,9 @@ class Assignment:
     # it, a directory shipping its .py files; declared in course.toml, never inferred
     ship: tuple[str, ...] = DEFAULT_SHIP
     templates: Path | None = None  # the course's (see Course.templates)
+    # ids of the assignments whose work this one's submissions import (each ``provides``)
+    requires: tuple[str, ...] = ()
+    provides: Provides | None = field(default=None, hash=False)
 
     @property
     def max_score(self) -> float:
@@ -357,7 +384,8 @@ def _text(p: _Problems, table: Mapping[str, Any], name: str, prefix: str,
 
 _COURSE_KEYS = ("name", "term", "templates")
 _ASSIGNMENT_KEYS = ("title", "notebook", "reference", "graders", "release", "due", "seed",
-                    "late", "points", "tolerance", "limits", "grade_ids", "audit", "ship")
+                    "late", "points", "tolerance", "limits", "grade_ids", "audit", "ship",
+                    "requires", "provides")
 _LATE_KEYS = ("penalty_per_day", "cap", "grace_minutes")
 _TOLERANCE_KEYS = ("rtol", "atol")
 _LIMITS_KEYS = ("call_timeout_s", "submission_timeout_s", "memory_mb")
@@ -389,6 +417,7 @@ def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | No
             parsed = _parse_assignment(p, aid, table, root)
             if parsed is not None:
                 assignments[aid] = parsed
+    _dependency_problems(p, assignments)
     if name is None or term is None or p.items:
         return None
     if templates is not None:
@@ -435,13 +464,15 @@ def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignm
     grade_ids = _grade_ids(p, table, prefix, notebook, points, root)
     audit = _audit(p, table, prefix, root)
     ship = _ship(p, table, prefix, graders)
+    requires = _names(p, table, "requires", prefix, _ID, "a list of assignment ids, e.g. [\"attention\"]")
+    provides = _provides(p, table, prefix, root)
     if len(p.items) > before:
         return None
     return Assignment(
         id=aid, title=title, notebook=notebook, reference=reference, graders=graders,
         release_dir=release, due=due, late=late, points=points, rtol=rtol, atol=atol,
         limits=limits, seed=seed, course_root=root, grade_ids=grade_ids, audit=audit,
-        ship=ship,
+        ship=ship, requires=requires, provides=provides,
     )  # type: ignore[arg-type]  # all not-None when no new problems were added
 
 
@@ -714,6 +745,62 @@ def _limits(p: _Problems, table: Mapping[str, Any], prefix: str) -> SubmissionLi
               "call_timeout_s <= submission_timeout_s")
         return None
     return SubmissionLimits(call_timeout_s=call, submission_timeout_s=whole, memory_mb=int(memory))
+
+
+# --------------------------------------------------------------------------- dependencies
+
+_PROVIDES_KEYS = ("module", "stand_in", "service", "reference_released")
+
+
+def _provides(p: _Problems, table: Mapping[str, Any], prefix: str, root: Path) -> Provides | None:
+    """The optional ``provides`` table: what dependents import, and the correct stand-in."""
+    key = _join(prefix, "provides")
+    raw = _table(p, table, "provides", prefix, f"[{key}] with module, stand_in and service", False)
+    if raw is None:
+        return None
+    _check_keys(p, raw, key, _PROVIDES_KEYS)
+    module = _get(p, raw, "module", key, 'a module name dependents import, e.g. "attention"',
+                  lambda v: isinstance(v, str) and v.isidentifier())
+    stand_in = _path(p, raw, "stand_in", key, root,
+                     "a .py that forwards every call to the service (it computes nothing)")
+    if stand_in is not None and not stand_in.is_file():
+        p.add(_join(key, "stand_in"), f"{_shown(stand_in, root)} does not exist under {root}")
+    service = _get(p, raw, "service", key, 'a dotted module name under the course root defining '
+                   'class Service, e.g. "reference.attention_service"',
+                   lambda v: isinstance(v, str) and bool(_MODULE.match(v)))
+    released = _get(p, raw, "reference_released", key,
+                    f"true, false, or a TOML datetime with a UTC offset, e.g. {_DUE_EXAMPLE}",
+                    lambda v: isinstance(v, bool) or isinstance(v, datetime) and v.tzinfo is not None,
+                    False)
+    if module is None or stand_in is None or service is None or released is None:
+        return None
+    return Provides(module=module, stand_in=stand_in, service=service, reference_released=released)
+
+
+def _dependency_problems(p: _Problems, assignments: Mapping[str, Assignment]) -> None:
+    """Each required assignment exists, provides a module, and no assignment needs itself."""
+    for aid, a in assignments.items():
+        key = _join(_join("assignments", aid), "requires")
+        for dep in a.requires:
+            if dep == aid:
+                p.add(key, f"{aid!r} cannot require itself")
+            elif dep not in assignments:
+                p.add(key, f"no assignment {dep!r}{_did_you_mean(dep, assignments)}; known: "
+                           f"{', '.join(sorted(assignments))}")
+            elif assignments[dep].provides is None:
+                p.add(key, f"{dep!r} has no [assignments.{dep}.provides] table saying what "
+                           f"{aid}'s submissions import")
+    for aid in assignments:  # a cycle would make "grade the required work first" impossible
+        seen, todo = set(), [d for d in assignments[aid].requires if d != aid]
+        while todo:
+            dep = todo.pop()
+            if dep == aid:
+                p.add(_join(_join("assignments", aid), "requires"),
+                      f"{aid!r} requires itself through a cycle of requires")
+                break
+            if dep in assignments and dep not in seen:
+                seen.add(dep)
+                todo.extend(assignments[dep].requires)
 
 
 # --------------------------------------------------------------------------- audit

@@ -567,3 +567,80 @@ def test_late_penalty_compares_instants_across_time_zones() -> None:
 def test_late_penalty_rejects_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         POLICY.penalty(datetime(2026, 12, 12), DUE)
+
+
+# --------------------------------------------------------------------------- requires / provides
+
+SECOND = """
+[assignments.attention.provides]
+module = "attention"
+stand_in = "reference/attention_stand_in.py"
+service = "reference.attention_service"
+
+[assignments.transformer]
+title = "Transformer"
+notebook = "assignments/attention/attention.ipynb"
+reference = "reference.attention"
+graders = "graders/attention"
+release = "student_template/transformer"
+due = 2026-12-18T23:59:00-05:00
+requires = ["attention"]
+
+[assignments.transformer.late]
+penalty_per_day = 0
+cap = 0
+
+[assignments.transformer.points]
+efficiency = 10
+"""
+
+
+@pytest.fixture
+def two_course(course_dir: Path) -> Path:
+    (course_dir / "reference/attention_stand_in.py").write_text("")
+    return course_dir
+
+
+def test_requires_and_provides_load(two_course: Path) -> None:
+    course = load_course(write(two_course, VALID + SECOND))
+    transformer, attention = course.assignments["transformer"], course.assignments["attention"]
+    assert transformer.requires == ("attention",) and attention.requires == ()
+    provides = attention.provides
+    assert provides is not None and provides.module == "attention"
+    assert provides.stand_in == two_course / "reference/attention_stand_in.py"
+    assert provides.service == "reference.attention_service"
+    assert provides.released(datetime(2030, 1, 1, tzinfo=timezone.utc)) is False
+
+
+def test_reference_released_after_a_date(two_course: Path) -> None:
+    text = edit('service = "reference.attention_service"\n',
+                'service = "reference.attention_service"\nreference_released = 2026-12-12T00:00:00Z\n',
+                VALID + SECOND)
+    provides = load_course(write(two_course, text)).assignments["attention"].provides
+    assert not provides.released(datetime(2026, 12, 11, 23, tzinfo=timezone.utc))
+    assert provides.released(datetime(2026, 12, 12, 0, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('requires = ["attention"]', 'requires = ["atention"]', ["no assignment 'atention'", "did you mean 'attention'"]),
+    ('requires = ["attention"]', 'requires = ["transformer"]', ["'transformer' cannot require itself"]),
+    ('[assignments.attention.provides]\nmodule = "attention"\nstand_in = "reference/attention_stand_in.py"\n'
+     'service = "reference.attention_service"\n', '', ["'attention' has no [assignments.attention.provides]"]),
+    ('module = "attention"', 'module = "my-attention"', ["provides.module", "a module name"]),
+    ('stand_in = "reference/attention_stand_in.py"', 'stand_in = "reference/nope.py"',
+     ["provides.stand_in", "nope.py does not exist"]),
+    ('service = "reference.attention_service"', 'service = "reference/attention_service.py"',
+     ["provides.service", "dotted module name"]),
+])
+def test_dependency_mistakes_are_named(two_course: Path, old: str, new: str, words: list[str]) -> None:
+    message = error_of(write(two_course, edit(old, new, VALID + SECOND)))
+    for word in words:
+        assert word in message, message
+
+
+def test_a_cycle_of_requires_is_refused(two_course: Path) -> None:
+    text = VALID + SECOND + '\n[assignments.transformer.provides]\nmodule = "transformer"\n' \
+        'stand_in = "reference/attention_stand_in.py"\nservice = "reference.attention_service"\n'
+    text = edit("seed = 7\n", 'seed = 7\nrequires = ["transformer"]\n', text)
+    message = error_of(write(two_course, text))
+    assert "requires itself through a cycle" in message, message
