@@ -3,7 +3,9 @@
 The export holds ``submission_metadata.yml`` (keys ``submission_<id>``, each with
 ``:submitters:`` — ``:name:``, ``:sid:``, ``:email:`` — and ``:created_at:``) and one
 ``submission_<id>/`` folder of files per submission. A group submission gives one entry
-per submitter, sharing the same files, so every member gets a gradebook row.
+per submitter, sharing the same files, so every member gets a gradebook row. A submitter's
+``identity`` across the course's assignments is ``email:<address>`` (lower case; the
+account's, the same in every assignment), else ``sid:<student id>`` from the roster.
 
 ``results_json`` turns a proctor result into Gradescope's autograder format: top-level
 ``score``, ``execution_time``, ``output``, ``visibility``, ``stdout_visibility`` and
@@ -92,10 +94,13 @@ def read(members: list[Member]) -> list[StudentFiles]:
         for person in submitters or [{}]:
             person = person if isinstance(person, dict) else {}
             sid = str(_key(person, "sid") or _key(person, "email") or folder)
+            email = str(_key(person, "email") or "").strip().lower()
+            roster = str(_key(person, "sid") or "").strip()
             entry = StudentFiles(
                 sid, _key(person, "name"), FORMAT, submitted_at=created,
                 extra={"gradescope_submission": str(folder),
-                       "email": _key(person, "email") or ""})
+                       "email": _key(person, "email") or ""},
+                identity=f"email:{email}" if email else f"sid:{roster}" if roster else None)
             if files is None:
                 entry.error = f"{folder}: listed in {METADATA} but has no files in the export"
             else:

@@ -40,7 +40,7 @@ def student_block(entry: SubmissionEntry, sha256: str) -> dict[str, Any]:
     """Who this result belongs to, as the gradebook writers need it."""
     return {"id": entry.student_id, "name": entry.student_name, "key": entry.key,
             "format": entry.format, "filename": entry.filename, "note": entry.note,
-            "late_marker": entry.late_marker, "sha256": sha256,
+            "late_marker": entry.late_marker, "sha256": sha256, "identity": entry.identity,
             "extra": {k: v for k, v in entry.extra.items() if _jsonable(v)}}
 
 
