@@ -30,6 +30,20 @@ def _assignment(args: argparse.Namespace) -> Any:
     return _course(args).assignment(args.assignment)
 
 
+def parse_with(pairs: list[str] | None) -> dict[str, Path]:
+    """``--with ID=FILE`` options: the student's own work of each required assignment."""
+    own: dict[str, Path] = {}
+    for pair in pairs or []:
+        aid, sep, file = pair.partition("=")
+        if not sep or not aid.strip() or not file.strip():
+            raise ProctorError(f"--with {pair}: expected ID=FILE, e.g. --with hw1=hw1.py")
+        path = Path(file.strip())
+        if not path.is_file():
+            raise ProctorError(f"--with {pair}: {path} is not a file (give the student's .py or .ipynb)")
+        own[aid.strip()] = path
+    return own
+
+
 # ---------------------------------------------------------------------------- grade
 def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
     """The terminal summary: :func:`proctor.feedback.summary.summary_text` (imported when
@@ -66,9 +80,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with Sandbox(args.isolation).start() as sandbox:
         from proctor.runner import grade_submission
 
-        assignment = _assignment(args)
+        from proctor.dependencies import requirements
+
+        course = _course(args)
+        assignment = course.assignment(args.assignment)
+        needs = requirements(course, assignment, parse_with(args.with_))
         for path, folder in zip(paths, folders):
-            result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility).to_dict()
+            result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility,
+                                      requirements=needs).to_dict()
             if args.json:  # JSON Lines: one object per submission, one per line
                 print(json.dumps(result), flush=True)
             else:
@@ -222,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"),
                    help="sandbox level (default: the strongest that works here)")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    p.add_argument("--with", dest="with_", action="append", metavar="ID=FILE",
+                   help="the student's own work of an assignment this one requires (course.toml "
+                        "`requires`), e.g. --with hw1=hw1.py; without it, a correct "
+                        "version is used")
 
     p = add("validate", cmd_validate, "check the solution gets full marks and the released stub gets zero")
     p.add_argument("assignment")

@@ -496,7 +496,7 @@ def _parse_assignment(p: _Problems, aid: str, table: Any, root: Path) -> Assignm
     grade_ids = _grade_ids(p, table, prefix, notebook, points, root)
     audit = _audit(p, table, prefix, root)
     ship = _ship(p, table, prefix, graders)
-    requires = _names(p, table, "requires", prefix, _ID, "a list of assignment ids, e.g. [\"attention\"]")
+    requires = _names(p, table, "requires", prefix, _ID, "a list of assignment ids, e.g. [\"hw1\"]")
     provides = _provides(p, table, prefix, root)
     if len(p.items) > before:
         return None
@@ -791,14 +791,14 @@ def _provides(p: _Problems, table: Mapping[str, Any], prefix: str, root: Path) -
     if raw is None:
         return None
     _check_keys(p, raw, key, _PROVIDES_KEYS)
-    module = _get(p, raw, "module", key, 'a module name dependents import, e.g. "attention"',
+    module = _get(p, raw, "module", key, 'a module name dependents import, e.g. "hw1"',
                   lambda v: isinstance(v, str) and v.isidentifier())
     stand_in = _path(p, raw, "stand_in", key, root,
                      "a .py that forwards every call to the service (it computes nothing)")
     if stand_in is not None and not stand_in.is_file():
         p.add(_join(key, "stand_in"), f"{_shown(stand_in, root)} does not exist under {root}")
     service = _get(p, raw, "service", key, 'a dotted module name under the course root defining '
-                   'class Service, e.g. "reference.attention_service"',
+                   'class Service, e.g. "reference.hw1_service"',
                    lambda v: isinstance(v, str) and bool(_MODULE.match(v)))
     released = _get(p, raw, "reference_released", key,
                     f"true, false, or a TOML datetime with a UTC offset, e.g. {_DUE_EXAMPLE}",

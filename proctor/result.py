@@ -45,6 +45,9 @@ class TestResult:
     misconception: str | None = None
     #: Public tests only: the failing input as named values (arrays as nested lists).
     example: dict[str, Any] | None = None
+    #: "correct" when this verdict is from the run on correct versions of the required
+    #: assignments' work (course.toml ``requires``), not the student's own; None otherwise.
+    dependency: str | None = None
 
 
 @dataclass
@@ -65,11 +68,21 @@ class Result:
     load: dict[str, Any] = field(default_factory=dict)
     output: str = ""
     late: dict[str, Any] | None = None
+    #: Per required assignment: the student's file of it (name, sha256) or why none was
+    #: used, which correct version stood in where needed, and how many tests passed only on it.
+    dependencies: dict[str, dict[str, Any]] | None = None
     #: Keys other tools added (batch grading's ``student``, ``submission_sha256``...).
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        # Only assignments that require others say which work they ran on: every other
+        # result keeps the JSON it always had.
+        if data["dependencies"] is None:
+            del data["dependencies"]
+        for test in data["tests"]:
+            if test["dependency"] is None:
+                del test["dependency"]
         return {**data.pop("extra"), **data}
 
     def to_json(self) -> str:

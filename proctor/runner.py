@@ -13,12 +13,15 @@ import io
 import os
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pytest
 
 from proctor import __version__
+from proctor.dependencies import Requirement, correct_supply, own_supply
 from proctor.errors import ProctorError
 from proctor.golden import GoldenCases, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
@@ -26,7 +29,7 @@ from proctor.result import Result, load_block
 from proctor.sandbox.client import ChildRlimits, Sandbox
 from proctor.sandbox.proxy import StudentSession
 from proctor.scoring import spread_points, task_totals
-from proctor.submission import read_submission
+from proctor.submission import Submission, read_submission
 
 if TYPE_CHECKING:
     from proctor.config import Assignment, Gradable
@@ -179,7 +182,8 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
                      reference: bool = True, golden: Path | None = None,
                      task_weights: dict[str, float] | None = None,
                      progress: Callable[[int, int, str], None] | None = None,
-                     whole_suite: bool = True) -> Result:
+                     whole_suite: bool = True,
+                     requirements: Sequence[Requirement] = ()) -> Result:
     """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
@@ -191,6 +195,11 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
     checked against the suite just collected (a mistake there is a ConfigError) unless
     it is not the whole suite: a student's public copy (``task_weights`` given) or a part
     of it, such as an audit's half or a test's subset (``whole_suite=False``).
+
+    ``requirements`` (:func:`proctor.dependencies.requirements`): the work of other
+    assignments the submission imports. It runs on the student's own; each test that fails
+    there runs again on correct versions, and passes if it passes either way, so a bug
+    costs points only in the assignment where it lives (see :func:`_on_requirements`).
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -198,26 +207,24 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
     sub = read_submission(submission)
     own_sandbox = sandbox is None
     box = sandbox or Sandbox(isolation).start()  # starts while pytest collects the suite
-    limits = assignment.limits
-    session = StudentSession(box, sub, call_timeout_s=limits.call_timeout_s,
-                             submission_timeout_s=limits.submission_timeout_s,
-                             limits=ChildRlimits(memory_mb=limits.memory_mb,
-                                                cpu_s=int(limits.submission_timeout_s) + 10))
     reference_module = import_reference(assignment) if reference else None
-    plugin = ProctorPlugin(session=session, assignment=assignment, reference=reference_module,
-                           visibility=visibility, golden_cases=golden_cases(assignment, reference_module, golden),
-                           progress=progress)
+    cases = golden_cases(assignment, reference_module, golden)
+
+    def run(modules: list[dict[str, Any]], only: set[str] | None = None) -> _Run:
+        # A second run's progress would count its few tests again from 1: only the first reports.
+        return _run(assignment, sub, box, modules, only=only, reference=reference_module,
+                    visibility=visibility, golden=cases, progress=progress if only is None else None)
+
+    dependencies = None
     try:
-        if sub.problem:  # nothing to run: every test would fail for this one reason
-            _run_pytest(_pytest_args(Path(assignment.graders), ["--collect-only"]), plugin)
+        if requirements:
+            main, dependencies = _on_requirements(run, requirements, sub)
         else:
-            _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
-        output = session.output()
-        peak_mb = session.peak_memory_mb()
+            main = run([])
     finally:
-        session.close()
         if own_sandbox:
             box.close()
+    plugin, session = main.plugin, main.session
     if task_weights is None and whole_suite:
         check_tasks(assignment, plugin.task_weights)
     outcomes = plugin.finish()
@@ -238,5 +245,82 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
         proctor_version=__version__, seed=int(assignment.seed),
         load=load_block(sub.problem, session.load_errors, list(sub.notes), session.restarts,
                         sub.cell_labels),
-        peak_memory_mb=peak_mb,
-        output=output)
+        peak_memory_mb=main.peak_mb,
+        output=main.output,
+        dependencies=dependencies)
+
+
+@dataclass
+class _Run:
+    """One pytest run of a suite against one sandboxed session."""
+
+    plugin: ProctorPlugin
+    session: StudentSession
+    output: str
+    peak_mb: float | None
+
+
+def _run(assignment: Gradable, sub: Submission, box: Sandbox, modules: list[dict[str, Any]], *,
+         only: set[str] | None, reference: Any, visibility: str, golden: GoldenCases,
+         progress: Callable[[int, int, str], None] | None) -> _Run:
+    limits = assignment.limits
+    session = StudentSession(box, sub, call_timeout_s=limits.call_timeout_s,
+                             submission_timeout_s=limits.submission_timeout_s,
+                             limits=ChildRlimits(memory_mb=limits.memory_mb,
+                                                cpu_s=int(limits.submission_timeout_s) + 10),
+                             modules=modules)
+    plugin = ProctorPlugin(session=session, assignment=assignment, reference=reference,
+                           visibility=visibility, golden_cases=golden, progress=progress, only=only)
+    try:
+        if sub.problem:  # nothing to run: every test would fail for this one reason
+            _run_pytest(_pytest_args(Path(assignment.graders), ["--collect-only"]), plugin)
+        else:
+            _run_pytest(_pytest_args(Path(assignment.graders)), plugin)
+        return _Run(plugin, session, session.output(), session.peak_memory_mb())
+    finally:
+        session.close()
+
+
+def _on_requirements(run: Callable[..., _Run], reqs: Sequence[Requirement],
+                     sub: Submission) -> tuple[_Run, dict[str, dict[str, Any]]]:
+    """Run the suite on the student's own required work, then the tests that failed there
+    on correct versions; a test takes the second verdict when it ran again (passing only
+    there, or failing for the submission's own reasons, with no other bug mixed in).
+
+    Without usable own work (none found, or unreadable) the whole suite runs on the correct
+    versions. Returns the run whose verdicts the result keeps, and its ``dependencies``.
+    """
+    own = own_supply(reqs)
+    first = run(own.modules) if own.usable else None
+    notes = own.notes
+    if first is not None:
+        for req in reqs:
+            errors = load_block(None, first.session.module_errors.get(req.provides.module, []), [], 0)["errors"]
+            notes[req.assignment]["load_errors"] = errors
+    again = None if first is None else {i for i in first.plugin.order if first.plugin.outcomes[i].status != "passed"}
+    if sub.problem or again == set():
+        for entry in notes.values():
+            entry.update(correct=None, passed_only_with_correct=0)
+        return first or run([]), notes
+    correct = correct_supply(reqs)
+    second = run(correct.modules, only=again)
+    for req in reqs:
+        notes[req.assignment].update(correct.notes[req.assignment])
+    if first is None:
+        for entry in notes.values():
+            entry["passed_only_with_correct"] = 0
+        return second, notes
+    rescued = 0
+    for nodeid in again or ():
+        redone = second.plugin.outcomes.get(nodeid)
+        if redone is None:
+            continue
+        redone.dependency = "correct"
+        rescued += redone.status == "passed"
+        first.plugin.outcomes[nodeid] = redone
+        first.plugin.records[nodeid] = second.plugin.records[nodeid]
+    for entry in notes.values():
+        entry["passed_only_with_correct"] = rescued
+    if second.peak_mb is not None:
+        first.peak_mb = max(first.peak_mb or 0.0, second.peak_mb)
+    return first, notes

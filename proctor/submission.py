@@ -45,9 +45,14 @@ class Submission:
 
     def load_request(self, skip: list[int]) -> dict:
         """The sandbox's ``load`` request for this submission."""
+        return {"op": "load", **self.code(), "skip": skip}
+
+    def code(self) -> dict:
+        """What the sandbox runs: ``kind``, ``filename``, and ``source`` or ``cells``. Also the
+        form of a module another submission imports (``name`` added)."""
         if self.kind == "py":
-            return {"op": "load", "kind": "py", "filename": self.name, "source": self.source, "skip": skip}
-        return {"op": "load", "kind": "ipynb", "filename": self.name, "skip": skip,
+            return {"kind": "py", "filename": self.name, "source": self.source}
+        return {"kind": "ipynb", "filename": self.name,
                 "cells": [{"index": c.index, "source": c.source} for c in self.cells]}
 
 

@@ -513,7 +513,9 @@ def test_real_course_toml_content_is_valid(tmp_path: Path) -> None:
     notebook = "assignments/attention/attention.ipynb"  # grade_ids name its grade cells
     shutil.copy(REPO / notebook, tmp_path / notebook)
     (tmp_path / "templates").mkdir()  # [course] templates: the course's student-facing text
+    (tmp_path / "reference/attention_stand_in.py").write_text("")  # provides.stand_in
     a = load_course(tmp_path).assignment("attention")
+    assert a.provides is not None and a.provides.module == "attention"
     assert set(a.points) == TASKS and a.max_score == 100.0 and set(a.grade_ids) == TASKS
     assert a.due == datetime(2026, 12, 11, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
     assert (a.rtol, a.atol, a.seed) == (1e-4, 1e-5, 20261122)

@@ -30,6 +30,7 @@ from proctor.atomic import write_text
 from proctor.result import load_notes
 
 from . import svg
+from .built_on import built_on_lines, test_note
 from .fixes import Fix, points_text, what_to_fix
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -448,6 +449,7 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
             v["show_hint"] = bool(v["hint_extra"])
             shown.update(sentences(v["hint_extra"]))
     for t, v in zip(tests, views):
+        v["built_on"] = test_note(t, result)
         v.setdefault("fix", None)
         v.setdefault("show_hint", False)
         v.setdefault("hint_extra", v["hint"])
@@ -505,6 +507,7 @@ def feedback_context(result: dict, *, hidden_plots: bool = True) -> dict[str, An
         "fixes": fix_list,
         "n_failing": sum(v["failing"] for v in views),
         "local": local,
+        "built_on": built_on_lines(result),
         "load": load_view(_dict(result.get("load")), all_passed=bool(views) and not any(v["failing"] for v in views)),
         "footer": {
             "isolation": result.get("isolation"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from proctor.result import load_notes
 
+from .built_on import built_on_lines
 from .fixes import FAILING, points_text, what_to_fix
 
 _MARK = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
@@ -43,6 +44,8 @@ def summary_text(result: dict[str, Any], *, verbose: bool = False) -> str:
     for note in load_notes(load):
         if note.is_error:
             lines.append(f"  ! while loading, {note.text()}")
+    for line in built_on_lines(result):
+        lines += _wrap(line, "  ")
 
     fixes = what_to_fix(result)
     number = {id(t): n for n, f in enumerate(fixes, start=1) for t in f.tests}

@@ -13,7 +13,9 @@ What keeps this safe, whatever the student's code does with the stand-in:
 * only public names (no leading underscore) can be read or called;
 * a lent object answers only during the request it was passed in: the table is cleared
   when the request ends, so a stand-in kept for later (to pass another task with the
-  trusted object's help) only raises.
+  trusted object's help) only raises. The one exception is an object lent with
+  :meth:`CallbackTable.keep`: a service a whole module in the sandbox is built on (a
+  correct version of another assignment's work), answering for the process's life.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class CallbackTable:
 
     def __init__(self) -> None:
         self._lent: dict[int, Trusted] = {}
+        self._kept: dict[int, Trusted] = {}
         self._next = 1
 
     def lend(self, trusted: Trusted) -> dict[str, Any]:
@@ -47,6 +50,13 @@ class CallbackTable:
         self._next += 1
         self._lent[number] = trusted
         return {"__callback__": number, "type": trusted.type_name}
+
+    def keep(self, trusted: Trusted) -> dict[str, Any]:
+        """Register ``trusted`` until this table is dropped, not just for one request."""
+        number = self._next
+        self._next += 1
+        self._kept[number] = trusted
+        return {"__callback__": number, "type": trusted.type_name, "keep": True}
 
     def clear(self) -> None:
         """The request is over: nothing lent in it answers any more."""
@@ -66,7 +76,8 @@ class CallbackTable:
 
     def _answer(self, header: dict, buffers: list[bytearray]) -> Any:
         try:
-            trusted = self._lent[int(header.get("callback"))]
+            number = int(header.get("callback"))
+            trusted = self._lent[number] if number in self._lent else self._kept[number]
         except (KeyError, TypeError, ValueError):
             raise RuntimeError("this object was lent by the grader for one call only and "
                                "can no longer be used") from None

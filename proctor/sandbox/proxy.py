@@ -65,9 +65,15 @@ class StudentSession:
     """One submission, loaded in a sandboxed child; reloaded after the child dies."""
 
     def __init__(self, sandbox: Sandbox, submission: Submission, *, call_timeout_s: float,
-                 submission_timeout_s: float, limits: ChildRlimits | None = None) -> None:
+                 submission_timeout_s: float, limits: ChildRlimits | None = None,
+                 modules: list[dict[str, Any]] | None = None) -> None:
         self.sandbox = sandbox
         self.submission = submission
+        #: Modules the submission imports, loaded before it: ``Submission.code()`` plus
+        #: ``name``, and for a stand-in ``service``, a :class:`Trusted` lent for good.
+        self.modules = list(modules or [])
+        #: Per module name: the errors its code raised while loading (never the submission's).
+        self.module_errors: dict[str, list[dict[str, Any]]] = {}
         self.call_timeout_s = call_timeout_s
         self.budget_s = submission_timeout_s
         self.deadline = time.monotonic() + submission_timeout_s
@@ -101,11 +107,12 @@ class StudentSession:
             self.generation += 1
             self.child = self.sandbox.spawn(self.limits)
             current: dict[str, int] = {}
+            header, buffers = self._load_request()
             try:
                 reply, _ = self.child.request(
-                    self.submission.load_request(sorted(self.skipped_units)),
-                    timeout=min(self.call_timeout_s, self.remaining()),
-                    on_progress=lambda msg: current.update(unit=int(msg["progress"])))
+                    header, buffers, timeout=min(self.call_timeout_s, self.remaining()),
+                    on_progress=lambda msg: current.update(unit=int(msg["progress"])),
+                    on_callback=self.lent.serve)
             except (SandboxTimeout, SandboxCrashed) as exc:
                 unit = current.get("unit")
                 if unit is None or unit in self.skipped_units:
@@ -117,8 +124,24 @@ class StudentSession:
                 raise SandboxCrashed(f"loading failed inside the sandbox: {reply.get('error')}")
             loaded = wire.decode(reply.get("value"), [])
             self.load_errors = self._skipped_as_errors() + list(loaded["errors"])
+            self.module_errors = dict(loaded.get("module_errors") or {})
             return
         raise SandboxCrashed("the submission could not be loaded: too many of its parts hung or crashed")
+
+    def _load_request(self) -> tuple[dict, list[memoryview]]:
+        """The ``load`` request: the modules first (a stand-in's service lent for good), then
+        the submission, without the units that hung or crashed before."""
+        header = self.submission.load_request(sorted(self.skipped_units))
+        buffers: list[memoryview] = []
+        modules = []
+        for spec in self.modules:
+            spec = dict(spec)
+            if "service" in spec:
+                spec["service"] = wire.encode(spec["service"], buffers, self.lent.keep)
+            modules.append(spec)
+        if modules:
+            header["modules"] = modules
+        return header, buffers
 
     def _budget_spent(self) -> str:
         return (f"the whole submission used up its time budget of {self.budget_s:g} s, so the "

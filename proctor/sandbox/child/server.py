@@ -12,6 +12,7 @@ import socket
 import sys
 import time
 import tracemalloc
+import types
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,7 @@ class Server:
         self.handles = _Handles()
         self.stubbed: dict[str, tuple[Any, str, Any]] = {}  # qualname -> (owner, attribute, original)
         self.lent: set[int] = set()  # objects the trusted side lent for the current request
+        self.kept: set[int] = set()  # objects it lent for as long as this process lives
 
     # ----------------------------------------------------------------- encoding
     def _encode_result(self, value: Any) -> tuple[Any, list[memoryview]]:
@@ -99,13 +101,13 @@ class Server:
         if "__callback__" not in ref:
             return self.handles.get(ref)
         number = int(ref["__callback__"])
-        self.lent.add(number)
+        (self.kept if ref.get("keep") is True else self.lent).add(number)
         return trusted.TrustedProxy(self._ask, number, str(ref.get("type", "object")))
 
     def _ask(self, number: int, header: dict, args: tuple = (), kwargs: dict | None = None) -> Any:
         """A lent object's attribute or method: ask the trusted side, which is waiting for
         this request's reply. Only during the request the object came with."""
-        if number not in self.lent:
+        if number not in self.lent and number not in self.kept:
             raise RuntimeError("this object was lent by the grader for one call only and can "
                                "no longer be used")
         buffers: list[memoryview] = []
@@ -139,7 +141,7 @@ class Server:
         op = header.get("op")
         self.stub_timed_out(header.get("timed_out", []))
         if op == "load":
-            return self.load(header)
+            return self.load(header, buffers)
         if op == "ping":
             return "pong"
         if op == "has":
@@ -210,24 +212,27 @@ class Server:
         obj = self.handles.get(header["target"])
         return obj if name is None else getattr(obj, name)
 
-    def load(self, header: dict) -> dict:
-        """Run the submission's code; report errors per cell and where each unit began."""
-        if header["kind"] == "py":
-            units = [{"index": i, "source": src, "kind": "module", "filename": header["filename"],
-                      "label": f"line {line}"}
-                     for i, (line, src) in enumerate(loader.split_module(header["source"], header["filename"]))]
-        else:
-            units = [{"index": c["index"], "source": c["source"], "kind": "cell",
-                      "filename": f"<cell {c['index']}>", "label": f"cell {c['index']}"}
-                     for c in header["cells"]]
+    def load(self, header: dict, buffers: list[bytearray] | None = None) -> dict:
+        """Load the modules the submission imports (``modules``: another assignment's work,
+        importable by name), then run the submission's code; report errors per cell (the
+        modules' apart) and where each of the submission's units began."""
+        module_errors = {}
+        for spec in header.get("modules", []):
+            module = types.ModuleType(spec["name"])
+            module.__dict__["__builtins__"] = __builtins__
+            if "service" in spec:  # a stand-in's link to the trusted side
+                module.__dict__["service"] = self._decode_args(spec["service"], buffers or [])
+            sys.modules[spec["name"]] = module
+            module_errors[spec["name"]] = loader.run_units(_units(spec, spec["name"] + " "), module.__dict__,
+                                                           lambda index: None)
         skip = set(header.get("skip", []))
-        units = [u for u in units if u["index"] not in skip]
+        units = [u for u in _units(header) if u["index"] not in skip]
 
         def progress(index: int) -> None:
             wire.send_msg(self.sock, {"progress": index})
 
         errors = loader.run_units(units, self.namespace, progress)
-        return {"errors": errors, "units": len(units)}
+        return {"errors": errors, "units": len(units), "module_errors": module_errors}
 
     def call_checking_inputs(self, fn: Any, args: list, kwargs: dict) -> tuple[Any, list[str]]:
         """Call ``fn`` and say which of its array arguments it changed in place.
@@ -291,6 +296,17 @@ class Server:
 
 
 _ABSENT = object()
+
+
+def _units(source: dict, cell_prefix: str = "") -> list[dict[str, Any]]:
+    """A module's statements (``kind`` "py") or a notebook's code cells, as units to run."""
+    if source["kind"] == "py":
+        return [{"index": i, "source": src, "kind": "module", "filename": source["filename"],
+                 "label": f"line {line}"}
+                for i, (line, src) in enumerate(loader.split_module(source["source"], source["filename"]))]
+    return [{"index": c["index"], "source": c["source"], "kind": "cell",
+             "filename": f"<{cell_prefix}cell {c['index']}>", "label": f"cell {c['index']}"}
+            for c in source["cells"]]
 
 
 class TimedOutBefore(BaseException):
