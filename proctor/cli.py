@@ -155,21 +155,79 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- batch, export, dashboard
+def batch_work(tokens: list[str]) -> list[tuple[str, Path]]:
+    """``proctor batch``'s positional arguments: ``ID INPUT`` (one assignment), or one
+    ``ID=INPUT`` per assignment."""
+    if len(tokens) == 2 and "=" not in tokens[0]:
+        return [(tokens[0], Path(tokens[1]))]
+    work = []
+    for token in tokens:
+        aid, sep, path = token.partition("=")
+        if not sep or not aid.strip() or not path.strip():
+            raise ProctorError(f"batch: {token!r} is not ID=INPUT; give `proctor batch ID INPUT` "
+                               f"for one assignment, or ID=INPUT for each of several")
+        work.append((aid.strip(), Path(path.strip())))
+    return work
+
+
+def per_assignment(values: list[str] | None, ids: list[str], option: str) -> dict[str, str]:
+    """An option given per assignment: ``VALUE`` when one assignment is graded, else
+    ``ID=VALUE`` (the option repeated, one per assignment)."""
+    found: dict[str, str] = {}
+    for value in values or []:
+        aid, sep, rest = value.partition("=")
+        if sep and aid.strip() in ids:
+            found[aid.strip()] = rest.strip()
+        elif len(ids) == 1:
+            found[ids[0]] = value
+        else:
+            raise ProctorError(f"{option} {value}: with several assignments, give "
+                               f"{option} ID=VALUE for each one that needs it ({', '.join(ids)})")
+    return found
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from proctor.batch import run_batch
+    from proctor.course_batch import read_required, run_course_batch
 
+    course = _course(args)
+    work = batch_work(args.work)
+    ids = [aid for aid, _ in work]
+    for aid in ids:
+        course.assignment(aid)  # an unknown id: one line naming the known ones
     late_days = None if args.late_marker_days == "none" else float(args.late_marker_days)
-    summary = run_batch(
-        _assignment(args), Path(args.input), Path(args.out), workers=args.workers, scheduler=args.scheduler,
-        resume=args.resume, progress=not args.no_progress, isolation=args.isolation, format=args.format,
+    paths = {"moodle_worksheet": Path, "canvas_anonymous_map": Path, "canvas_assignment_id": str}
+    mine: dict[str, dict[str, Any]] = {}
+    for option, kind in paths.items():
+        flag = "--" + option.replace("_", "-")
+        for aid, value in per_assignment(getattr(args, option), ids, flag).items():
+            mine.setdefault(aid, {})[option] = kind(value)
+    options: dict[str, Any] = dict(
+        workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        progress=not args.no_progress, isolation=args.isolation, format=args.format,
         exports=[e for e in args.export.split(",") if e] if args.export else _default_exports(),
-        canvas_assignment_id=args.canvas_assignment_id,
-        moodle_worksheet=Path(args.moodle_worksheet) if args.moodle_worksheet else None,
         late_marker_days=late_days, hidden_visibility=args.hidden_visibility,
-        canvas_anonymous_map=Path(args.canvas_anonymous_map) if args.canvas_anonymous_map else None,
         moodle_columns=args.moodle_columns,
         moodle_groups=Path(args.moodle_groups) if args.moodle_groups else None,
         nbgrader_course=Path(args.nbgrader_course) if args.nbgrader_course else None)
+    with_inputs: dict[str, Path] = {}
+    for value in args.with_ or []:
+        aid, sep, path = value.partition("=")
+        if not sep or not aid.strip() or not path.strip():
+            raise ProctorError(f"--with {value}: expected ID=INPUT, an export of the required "
+                               f"assignment ID")
+        with_inputs[aid.strip()] = Path(path.strip())
+    if len(work) == 1:  # one assignment: OUT keeps the one-assignment layout
+        aid, input_path = work[0]
+        given = read_required(course, ids, with_inputs, format=args.format,
+                              moodle_columns=args.moodle_columns,
+                              moodle_groups=options["moodle_groups"])
+        summary: Any = run_batch(course.assignment(aid), input_path, Path(args.out), course=course,
+                                 required={dep: found.entries for dep, found in given.items()},
+                                 **options, **mine.get(aid, {}))
+    else:
+        summary = run_course_batch(course, work, Path(args.out), with_inputs=with_inputs,
+                                   per_assignment=mine, **options)
     print(summary.report())
     return EXIT_CHECK_FAILED if summary.failed else EXIT_OK
 
@@ -191,6 +249,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from proctor.dashboard import build_dashboard, load_results
 
+    if (Path(args.results) / "summary.json").is_file():
+        from proctor.course_batch import course_results, write_course_dashboard
+
+        columns = course_results(Path(args.results))
+        if columns:  # a batch of several assignments: rebuild the course overview
+            out = Path(args.out) if args.out else Path(args.results) / "dashboard.html"
+            write_course_dashboard(out, _course(args), columns, Path(args.results))
+            print(f"course dashboard: {out} ({', '.join(aid for aid, _ in columns)}; each "
+                  f"assignment's own: proctor dashboard {Path(args.results)}/ID)")
+            return EXIT_OK
     results = load_results(Path(args.results))
     if not results:
         raise ProctorError(f"{args.results}: no result.json files found")
@@ -267,9 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
 
     p = add("batch", cmd_batch, "grade a whole class: an LMS export or a folder in, gradebooks and feedback out")
-    p.add_argument("assignment")
-    p.add_argument("input", metavar="INPUT", help="a Canvas/Moodle/Gradescope export, an nbgrader course's "
-                   "submitted/ tree, or a folder of files")
+    p.add_argument("work", nargs="+", metavar="ID=INPUT",
+                   help="ID INPUT, an assignment and its input (a Canvas/Moodle/Gradescope export, an nbgrader "
+                   "course's submitted/ tree, or a folder of files); for several assignments, "
+                   "ID=INPUT each: required ones are graded first, each into OUT/ID/, with the "
+                   "course's grades.csv and dashboard in OUT")
+    p.add_argument("--with", dest="with_", action="append", metavar="ID=INPUT",
+                   help="an export of an assignment the graded one requires (course.toml `requires`), "
+                   "not graded: each student's own work of it is found there")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", help="a Dask scheduler address, tcp://HOST:PORT, to grade on a cluster")
@@ -280,10 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the input's format (default: detected)")
     p.add_argument("--export", help="comma-separated outputs (default: all): "
                    "canvas,moodle,nbgrader,gradescope,dashboard,feedback")
-    p.add_argument("--canvas-assignment-id", help="the Canvas assignment id, for grades.csv's column")
-    p.add_argument("--moodle-worksheet", help="Moodle's downloaded grading worksheet CSV, to fill in")
-    p.add_argument("--canvas-anonymous-map", help="CSV 'anonymous id,Canvas user id', to put anonymously "
-                   "graded students in grades.csv")
+    p.add_argument("--canvas-assignment-id", action="append", metavar="[ID=]CANVAS_ID",
+                   help="the Canvas assignment id, for grades.csv's column (ID=... per assignment "
+                   "when grading several)")
+    p.add_argument("--moodle-worksheet", action="append", metavar="[ID=]CSV",
+                   help="Moodle's downloaded grading worksheet CSV, to fill in (ID=... per assignment)")
+    p.add_argument("--canvas-anonymous-map", action="append", metavar="[ID=]CSV",
+                   help="CSV 'anonymous id,Canvas user id', to put anonymously "
+                   "graded students in grades.csv (ID=... per assignment)")
     p.add_argument("--moodle-columns", help="worksheet headers when the site's language is not English or "
                    "German, e.g. id=Identificador,grade=Calificación,modified=...,max=...")
     p.add_argument("--moodle-groups", help="CSV 'group id or name,participant id': grade Moodle team "
