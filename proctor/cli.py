@@ -120,11 +120,28 @@ def write_outputs(result: dict[str, Any], out_dir: Path, templates: Path | None 
 
 # ---------------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace) -> int:
-    from proctor.validate import validate_assignment
+    from proctor.validate import course_requirements, validate_assignment
 
-    report = validate_assignment(_assignment(args), isolation=args.isolation)
-    print(report.text())
-    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    course = _course(args)
+    if args.assignment:
+        assignment = course.assignment(args.assignment)
+        report = validate_assignment(assignment, isolation=args.isolation,
+                                     requirements=course_requirements(course, assignment))
+        print(report.text())
+        return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    failed = []  # every assignment, each required one first: one line each
+    for aid in course.in_dependency_order():
+        assignment = course.assignment(aid)
+        report = validate_assignment(assignment, isolation=args.isolation,
+                                     requirements=course_requirements(course, assignment))
+        print(f"{aid}: {report.line()}", flush=True)
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+        if not report.ok:
+            failed.append(aid)
+    if failed:
+        print(f"validation FAILED for {', '.join(failed)}")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- release
@@ -270,20 +287,45 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- audit
 def cmd_audit(args: argparse.Namespace) -> int:
     from proctor.audit import run_audit
-    from proctor.audit.report import text_table, write_outputs
+    from proctor.audit.report import summary_line, text_table, write_outputs
+    from proctor.dependencies import requirements
 
-    assignment = _assignment(args)
+    course = _course(args)
     live = not args.quiet and sys.stderr.isatty()  # one rewritten line on a terminal only
     progress = (lambda line: print(f"\r\033[K{line[:100]}", end="", file=sys.stderr, flush=True)) if live else None
-    report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
-                       keep=Path(args.keep) if args.keep else None, progress=progress)
-    if progress is not None:
-        print(file=sys.stderr)
-    print(text_table(report))
-    out = Path(args.out) if args.out else Path("audit") / assignment.id
-    json_path, html_path = write_outputs(report, out)
-    print(f"audit: {html_path} and {json_path.name}")
-    return EXIT_OK if report["ok"] else EXIT_CHECK_FAILED
+
+    def audit(assignment: Any, out: Path) -> dict[str, Any]:
+        # an assignment that builds on others is audited on correct versions of that work
+        report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
+                           keep=Path(args.keep) / assignment.id if args.keep and not args.assignment
+                           else Path(args.keep) if args.keep else None,
+                           progress=progress, requirements=requirements(course, assignment))
+        if progress is not None:
+            print(file=sys.stderr)
+        write_outputs(report, out)
+        return report
+
+    if args.assignment:
+        assignment = course.assignment(args.assignment)
+        out = Path(args.out) if args.out else Path("audit") / assignment.id
+        report = audit(assignment, out)
+        print(text_table(report))
+        print(f"audit: {out / 'audit.html'} and audit.json")
+        return EXIT_OK if report["ok"] else EXIT_CHECK_FAILED
+    failed = []  # every assignment with an [audit] table, each required one first
+    for aid in course.in_dependency_order():
+        assignment = course.assignment(aid)
+        if assignment.audit is None:
+            print(f"{aid}: not audited (course.toml has no [assignments.{aid}.audit] table)")
+            continue
+        out = (Path(args.out) if args.out else Path("audit")) / aid
+        report = audit(assignment, out)
+        print(f"{aid}: {summary_line(report)}; {out / 'audit.html'}", flush=True)
+        if not report["ok"]:
+            failed.append(aid)
+    if failed:
+        print(f"audit FAILED for {', '.join(failed)}")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- parser
@@ -315,13 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "version is used")
 
     p = add("validate", cmd_validate, "check the solution gets full marks and the released stub gets zero")
-    p.add_argument("assignment")
+    p.add_argument("assignment", nargs="?", help="default: every assignment of the course, required ones first")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
 
     p = add("audit", cmd_audit, "judge the suite: reference, stub, correct alternatives, mutants and "
             "degenerate parts, against the thresholds in course.toml")
-    p.add_argument("assignment")
-    p.add_argument("--out", help="where to write audit.json and audit.html (default: audit/ASSIGNMENT)")
+    p.add_argument("assignment", nargs="?", help="default: every assignment with an [audit] table, "
+                   "required ones first, one line each")
+    p.add_argument("--out", help="where to write audit.json and audit.html (default: audit/ASSIGNMENT; "
+                   "for every assignment, OUT/ID)")
     p.add_argument("--workers", type=int, help="grading processes (default: all cores)")
     p.add_argument("--keep", help="also write every generated submission (mutants, degenerates...) here")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))

@@ -109,15 +109,19 @@ def _start_worker(isolation: str | None) -> None:
     Finalize(_BOX, _BOX.close, exitpriority=10)  # the pool's orderly exit closes it
 
 
-def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | None = None) -> dict[str, Any]:
-    """Grade ``job`` with the suite copy ``graders``: test id -> verdict, plus variants."""
+def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | None = None,
+               requirements: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """Grade ``job`` with the suite copy ``graders``: test id -> verdict, plus variants.
+    ``requirements``: what an assignment that builds on others is graded on (course.toml
+    ``requires``; :func:`proctor.dependencies.requirements`)."""
     sandbox = box or _BOX
     half = dataclasses.replace(assignment, graders=graders)
     log = VariantLog() if job.record_variants else None
     started = time.perf_counter()
+    options = {"requirements": requirements} if requirements else {}
     try:
         with recording(log) if log is not None else contextlib.nullcontext():
-            result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
+            result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False, **options)
     except ProctorError as exc:
         return {"label": job.label, "tests": {}, "problem": str(exc), "duration_s": 0.0, "variants": {}}
     tests = {t.id: {"task": t.task, "status": t.status, "hint": t.hint or "", "message": t.message[:400]}
@@ -127,8 +131,9 @@ def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | N
             "variants": log.findings() if log is not None else {}}
 
 
-def _pool_task(args: tuple[Any, Path, Job]) -> dict[str, Any]:
-    return grade_half(*args)
+def _pool_task(args: tuple[Any, Path, Job, tuple[Any, ...]]) -> dict[str, Any]:
+    assignment, graders, job, requirements = args
+    return grade_half(assignment, graders, job, requirements=requirements)
 
 
 # ---------------------------------------------------------------------------- the whole run
@@ -159,14 +164,15 @@ def _merge(job: Job, halves: list[dict[str, Any]], suite: Suite, points: dict[st
 
 
 def run_jobs(assignment: Assignment, suite: Suite, jobs: list[Job], *, workers: int = 2, isolation: str | None = None,
-             progress: Callable[[str], None] | None = None) -> RunOutput:
-    """Grade every job: parallel half on ``workers`` processes, then serial half alone."""
+             progress: Callable[[str], None] | None = None, requirements: tuple[Any, ...] = ()) -> RunOutput:
+    """Grade every job: parallel half on ``workers`` processes, then serial half alone.
+    ``requirements``: see :func:`grade_half`."""
     say = progress or (lambda _: None)
     halves: dict[str, list[dict[str, Any]]] = {job.label: [] for job in jobs}
     variants: dict[str, dict[str, list]] = {}
     started = time.perf_counter()
     if suite.parallel is not None:
-        work = [(assignment, suite.parallel, job) for job in jobs]
+        work = [(assignment, suite.parallel, job, tuple(requirements)) for job in jobs]
         # spawn: a fresh interpreter per worker, nothing inherited from this process's state
         context = multiprocessing.get_context("spawn")
         with context.Pool(max(1, workers), initializer=_start_worker, initargs=(isolation,)) as pool:
@@ -182,7 +188,7 @@ def run_jobs(assignment: Assignment, suite: Suite, jobs: list[Job], *, workers: 
     if serial_jobs:
         with Sandbox(isolation) as box:
             for n, job in enumerate(serial_jobs, 1):
-                half = grade_half(assignment, suite.serial, job, box)
+                half = grade_half(assignment, suite.serial, job, box, tuple(requirements))
                 halves[job.label].append(half)
                 variants.update(half["variants"])
                 say(f"serial {n}/{len(serial_jobs)}: {job.label}")
