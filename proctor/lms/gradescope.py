@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import SubmissionError
+from proctor.feedback.built_on import built_on_lines
 from proctor.result import load_notes
 from proctor.lms.archive import Member
 from proctor.lms.entry import Candidate, StudentFiles
@@ -170,6 +171,7 @@ def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_publ
         before = "" if withheld else f" (score before penalty {float(late.get('raw_score', 0)):.2f})"
         summary.append(f"Late penalty {late['penalty_fraction'] * 100:.0f}% applied{before}.")
     summary += _load_lines(result.get("load"))
+    summary += built_on_lines(result)  # which of the student's files a dependent grade used
     note = (result.get("student") or {}).get("note")
     if note:
         summary.append(note)
