@@ -163,6 +163,8 @@ class Assignment:
     # ids of the assignments whose work this one's submissions import (each ``provides``)
     requires: tuple[str, ...] = ()
     provides: Provides | None = field(default=None, hash=False)
+    # required id -> the module name its ``provides`` gives (filled in when the course loads)
+    required_modules: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def max_score(self) -> float:
@@ -422,6 +424,8 @@ def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | No
         return None
     if templates is not None:
         assignments = {aid: replace(a, templates=templates) for aid, a in assignments.items()}
+    assignments = {aid: replace(a, required_modules={d: assignments[d].provides.module for d in a.requires})
+                   if a.requires else a for aid, a in assignments.items()}
     return Course(name=name, term=term, root=root, assignments=assignments, templates=templates)
 
 

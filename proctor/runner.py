@@ -291,12 +291,16 @@ def _on_requirements(run: Callable[..., _Run], reqs: Sequence[Requirement],
     versions. Returns the run whose verdicts the result keeps, and its ``dependencies``.
     """
     own = own_supply(reqs)
-    first = run(own.modules) if own.usable else None
     notes = own.notes
+    if any(req.provides is None for req in reqs):  # no correct version at hand: own work only
+        first = run(own.modules)
+        _note_module_errors(first, reqs, notes)
+        for entry in notes.values():
+            entry.update(correct=None, passed_only_with_correct=0, own_only=True)
+        return first, notes
+    first = run(own.modules) if own.usable else None
     if first is not None:
-        for req in reqs:
-            errors = load_block(None, first.session.module_errors.get(req.provides.module, []), [], 0)["errors"]
-            notes[req.assignment]["load_errors"] = errors
+        _note_module_errors(first, reqs, notes)
     again = None if first is None else {i for i in first.plugin.order if first.plugin.outcomes[i].status != "passed"}
     if sub.problem or again == set():
         for entry in notes.values():
@@ -324,3 +328,11 @@ def _on_requirements(run: Callable[..., _Run], reqs: Sequence[Requirement],
     if second.peak_mb is not None:
         first.peak_mb = max(first.peak_mb or 0.0, second.peak_mb)
     return first, notes
+
+
+def _note_module_errors(run: _Run, reqs: Sequence[Requirement], notes: dict[str, dict[str, Any]]) -> None:
+    """What the student's own required work raised while loading, in the load-note schema."""
+    for req in reqs:
+        if notes[req.assignment].get("own") is not None:
+            errors = run.session.module_errors.get(req.module, [])
+            notes[req.assignment]["load_errors"] = load_block(None, errors, [], 0)["errors"]
