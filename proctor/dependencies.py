@@ -10,7 +10,7 @@ points only in the assignment where it lives.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,23 +37,18 @@ class Requirement:
     missing: str = ""  # why ``own`` is None, in the student's terms (default: none was found)
 
 
-def requirements(course: Course, assignment: Assignment,
+def requirements(course: Course | None, assignment: Assignment,
                  own: Mapping[str, Path | None] | None = None) -> tuple[Requirement, ...]:
     """The requirements of ``assignment``, each with the student's own file from ``own``
     (by required assignment id; missing or None: the student has none, and only a correct
-    one is used). A key that ``assignment`` does not require is a mistake, said in one line."""
+    one is used). A key that ``assignment`` does not require is a mistake, said in one line.
+    (``course`` is not needed: the assignment carries what it requires since it loaded.)"""
     own = dict(own or {})
     unknown = sorted(set(own) - set(assignment.requires))
     if unknown:
         needs = ", ".join(assignment.requires) or "nothing"
         raise ProctorError(f"{assignment.id} does not require {', '.join(unknown)} (it requires {needs})")
-    found = []
-    for dep_id in assignment.requires:
-        dep = course.assignment(dep_id)
-        assert dep.provides is not None  # load_course checks it
-        found.append(Requirement(assignment=dep_id, module=dep.provides.module, own=own.get(dep_id),
-                                 provides=dep.provides, course_root=dep.course_root, reference=dep.reference))
-    return tuple(found)
+    return tuple(replace(req, own=own.get(req.assignment)) for req in assignment.required)
 
 
 @dataclass

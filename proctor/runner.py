@@ -183,7 +183,7 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
                      task_weights: dict[str, float] | None = None,
                      progress: Callable[[int, int, str], None] | None = None,
                      whole_suite: bool = True,
-                     requirements: Sequence[Requirement] = ()) -> Result:
+                     requirements: Sequence[Requirement] | None = None) -> Result:
     """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
@@ -200,6 +200,8 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
     assignments the submission imports. It runs on the student's own; each test that fails
     there runs again on correct versions, and passes if it passes either way, so a bug
     costs points only in the assignment where it lives (see :func:`_on_requirements`).
+    None: the assignment's own ``required``, with no student work (correct versions only),
+    which is what the audit, validate and any caller without the student's files get.
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -215,6 +217,8 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
         return _run(assignment, sub, box, modules, only=only, reference=reference_module,
                     visibility=visibility, golden=cases, progress=progress if only is None else None)
 
+    if requirements is None:
+        requirements = getattr(assignment, "required", ())
     dependencies = None
     try:
         if requirements:
