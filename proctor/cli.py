@@ -80,11 +80,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with Sandbox(args.isolation).start() as sandbox:
         from proctor.runner import grade_submission
 
+        from dataclasses import replace
+
         from proctor.dependencies import requirements
 
         course = _course(args)
         assignment = course.assignment(args.assignment)
-        needs = requirements(course, assignment, parse_with(args.with_))
+        needs = tuple(replace(r, missing=f"none was given (--with {r.assignment}=FILE)") if r.own is None else r
+                      for r in requirements(course, assignment, parse_with(args.with_)))
         for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility,
                                       requirements=needs).to_dict()
