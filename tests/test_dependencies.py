@@ -356,3 +356,14 @@ def test_local_check_uses_the_students_own_work_only_and_says_so(course: Path, t
     (folder / "minimath.py").unlink()
     code, given = check("--with", f"minimath={course / 'submissions/correct.py'}")
     assert code == 0 and "Built on your minimath: correct.py" in given and "FAIL" not in given
+
+
+def test_the_feedback_page_names_the_work_it_was_built_on(course: Path, sandbox) -> None:
+    from proctor.feedback import render_feedback
+
+    result = grade(course, "subs/sums_buggy.py", "subs/minimath_buggy.py", sandbox)
+    page = render_feedback(result)
+    summary = page[page.index('id="summary"'):page.index('id="scores"')]
+    assert 'class="built-on"' in summary and "minimath_buggy.py (sha256 " in summary  # under the score
+    assert "Checked on a correct minimath: this failure is in this assignment" in page
+    assert "Passed on a correct minimath (not on yours)." in page
