@@ -80,11 +80,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with Sandbox(args.isolation).start() as sandbox:
         from proctor.runner import grade_submission
 
+        from dataclasses import replace
+
         from proctor.dependencies import requirements
 
         course = _course(args)
         assignment = course.assignment(args.assignment)
-        needs = requirements(course, assignment, parse_with(args.with_))
+        needs = tuple(replace(r, missing=f"none was given (--with {r.assignment}=FILE)") if r.own is None else r
+                      for r in requirements(course, assignment, parse_with(args.with_)))
         for path, folder in zip(paths, folders):
             result = grade_submission(assignment, path, sandbox=sandbox, visibility=args.visibility,
                                       requirements=needs).to_dict()
@@ -163,7 +166,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else path.resolve().parent
     check_out_folder(out)
     result = run_check(path, checks=Path(args.checks) if args.checks else None,
-                       isolation=args.isolation, progress=ProgressBar()).to_dict()
+                       isolation=args.isolation, progress=ProgressBar(), own=parse_with(args.with_)).to_dict()
     print(summary_text(result, verbose=args.verbose))
     templates = feedback_templates(path, Path(args.checks) if args.checks else None)
     print(f"feedback: {write_outputs(result, out, templates)}")
@@ -377,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write feedback.html (default: beside SUBMISSION)")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+    p.add_argument("--with", dest="with_", action="append", metavar="ID=FILE",
+                   help="your own work of an assignment this one builds on, when it is not beside "
+                        "SUBMISSION, e.g. --with hw1=../hw1/hw1.ipynb")
 
     p = add("batch", cmd_batch, "grade a whole class: an LMS export or a folder in, gradebooks and feedback out")
     p.add_argument("work", nargs="+", metavar="ID=INPUT",

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from proctor.dependencies import Requirement
 from proctor.errors import ConfigError
 
 __all__ = [
@@ -163,11 +164,18 @@ class Assignment:
     # ids of the assignments whose work this one's submissions import (each ``provides``)
     requires: tuple[str, ...] = ()
     provides: Provides | None = field(default=None, hash=False)
+    # what grading needs of each of ``requires`` (filled in when the course loads; own=None)
+    required: tuple[Requirement, ...] = field(default=(), hash=False)
 
     @property
     def max_score(self) -> float:
         """The most a submission can score before any late penalty."""
         return float(sum(self.points.values()))
+
+    @property
+    def required_modules(self) -> dict[str, str]:
+        """Required assignment id -> the module name submissions import it by."""
+        return {r.assignment: r.module for r in self.required}
 
 
 class Gradable(Protocol):
@@ -454,6 +462,10 @@ def _parse_course(p: _Problems, data: dict[str, Any], root: Path) -> Course | No
         return None
     if templates is not None:
         assignments = {aid: replace(a, templates=templates) for aid, a in assignments.items()}
+    assignments = {aid: replace(a, required=tuple(
+        Requirement(assignment=d, module=assignments[d].provides.module, own=None, provides=assignments[d].provides,
+                    course_root=assignments[d].course_root, reference=assignments[d].reference)
+        for d in a.requires)) if a.requires else a for aid, a in assignments.items()}
     return Course(name=name, term=term, root=root, assignments=assignments, templates=templates)
 
 

@@ -10,7 +10,7 @@ points only in the assignment where it lives.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,29 +27,28 @@ class Requirement:
     """One required assignment, as grading a dependent submission needs it."""
 
     assignment: str  # the required assignment's id, e.g. "hw1"
-    provides: Provides
-    course_root: Path
-    reference: str  # the required assignment's reference module (trusted side)
+    module: str  # the name dependent submissions import it by
     own: Path | None  # the student's own submission of it, when one was found
+    #: How a correct version is supplied; None where none is at hand (a student's local
+    #: checks: no reference or service ships), so only the student's own work runs.
+    provides: Provides | None = None
+    course_root: Path = Path(".")
+    reference: str = ""  # the required assignment's reference module (trusted side)
+    missing: str = ""  # why ``own`` is None, in the student's terms (default: none was found)
 
 
-def requirements(course: Course, assignment: Assignment,
+def requirements(course: Course | None, assignment: Assignment,
                  own: Mapping[str, Path | None] | None = None) -> tuple[Requirement, ...]:
     """The requirements of ``assignment``, each with the student's own file from ``own``
     (by required assignment id; missing or None: the student has none, and only a correct
-    one is used). A key that ``assignment`` does not require is a mistake, said in one line."""
+    one is used). A key that ``assignment`` does not require is a mistake, said in one line.
+    (``course`` is not needed: the assignment carries what it requires since it loaded.)"""
     own = dict(own or {})
     unknown = sorted(set(own) - set(assignment.requires))
     if unknown:
         needs = ", ".join(assignment.requires) or "nothing"
         raise ProctorError(f"{assignment.id} does not require {', '.join(unknown)} (it requires {needs})")
-    found = []
-    for dep_id in assignment.requires:
-        dep = course.assignment(dep_id)
-        assert dep.provides is not None  # load_course checks it
-        found.append(Requirement(assignment=dep_id, provides=dep.provides, course_root=dep.course_root,
-                                 reference=dep.reference, own=own.get(dep_id)))
-    return tuple(found)
+    return tuple(replace(req, own=own.get(req.assignment)) for req in assignment.required)
 
 
 @dataclass
@@ -67,10 +66,10 @@ def own_supply(reqs: Sequence[Requirement]) -> Supply:
     submission. Unusable when any is missing or cannot be read (the entry says why)."""
     supply = Supply(modules=[])
     for req in reqs:
-        entry: dict[str, Any] = {"module": req.provides.module, "own": None, "problem": None}
+        entry: dict[str, Any] = {"module": req.module, "own": None, "problem": None}
         supply.notes[req.assignment] = entry
         if req.own is None:
-            entry["problem"] = f"no {req.assignment} submission was found for this student"
+            entry["problem"] = req.missing or f"no {req.assignment} submission was found for this student"
             supply.usable = False
             continue
         sub = read_submission(req.own)
@@ -79,7 +78,7 @@ def own_supply(reqs: Sequence[Requirement]) -> Supply:
             entry["problem"] = sub.problem
             supply.usable = False
             continue
-        supply.modules.append({"name": req.provides.module, **sub.code()})
+        supply.modules.append({"name": req.module, **sub.code()})
     return supply
 
 
@@ -92,7 +91,9 @@ def correct_supply(reqs: Sequence[Requirement], now: datetime | None = None) -> 
     now = now or datetime.now(timezone.utc)
     supply = Supply(modules=[])
     for req in reqs:
-        name = req.provides.module
+        name = req.module
+        if req.provides is None:
+            raise ProctorError(f"no correct {name} is at hand here")
         if req.provides.released(now):
             path = _single_file(req.course_root, req.reference)
             supply.modules.append({"name": name, "kind": "py", "filename": f"{name}.py",

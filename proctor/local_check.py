@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
+from proctor.dependencies import Requirement
 from proctor.errors import SubmissionError
 from proctor.released_checks import CHECKS_DIR, load_checks
 from proctor.result import Result
@@ -28,11 +29,14 @@ def find_checks(submission: Path, checks: Path | None = None) -> Path:
 
 
 def run_check(submission: Path | str, *, checks: Path | None = None, isolation: str | None = None,
-              progress: Callable[[int, int, str], None] | None = None) -> Result:
+              progress: Callable[[int, int, str], None] | None = None,
+              own: Mapping[str, Path] | None = None) -> Result:
     """Grade ``submission`` with the public checks only; the official grade's public part.
 
     A file that does not exist is :class:`SubmissionError` (the CLI's one line), here and in
-    :func:`show`; one that exists but cannot be used is graded, 0 with the reason.
+    :func:`show`; one that exists but cannot be used is graded, 0 with the reason. An
+    assignment that builds on others runs on the student's own work of them only (``own``,
+    else found beside the submission: :func:`own_work`); no correct version ships.
     """
     from proctor.runner import grade_submission
 
@@ -42,10 +46,30 @@ def run_check(submission: Path | str, *, checks: Path | None = None, isolation: 
     assignment = load_checks(find_checks(submission, checks))
     result = grade_submission(assignment, submission, visibility="public", isolation=isolation,
                               reference=False, golden=assignment.golden,
-                              task_weights=assignment.task_weights, progress=progress)
+                              task_weights=assignment.task_weights, progress=progress,
+                              requirements=own_work(assignment.requires, submission, own or {}))
     # each task's points in the official grade, so a task with no public checks can say so
     result.extra["official_points"] = {k: float(v) for k, v in assignment.points.items()}
     return result
+
+
+def own_work(requires: Mapping[str, str], submission: Path,
+             given: Mapping[str, Path]) -> tuple[Requirement, ...]:
+    """The student's own work of each required assignment (id -> module name): the file
+    given, else ``<module>.py`` or ``<module>.ipynb`` beside the submission, else in the
+    sibling folder named after the assignment (``../<id>/``), as a release unpacks."""
+    found = []
+    here = submission.resolve().parent
+    for aid, module in requires.items():
+        path = given.get(aid)
+        if path is None:
+            places = [here / f"{module}.py", here / f"{module}.ipynb",
+                      here.parent / aid / f"{module}.ipynb", here.parent / aid / f"{module}.py"]
+            path = next((p for p in places if p.is_file()), None)
+        missing = (f"no {module}.py or {module}.ipynb beside {submission.name} or in ../{aid}/ "
+                   f"(save your {aid} work there, or pass --with {aid}=FILE)")
+        found.append(Requirement(assignment=aid, module=module, own=path, missing=missing))
+    return tuple(found)
 
 
 def feedback_templates(submission: Path | str, checks: Path | None = None) -> Path | None:

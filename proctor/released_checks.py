@@ -12,7 +12,8 @@
 * ``checks/templates/``: the course's own feedback templates, if it overrides any, so the
   local feedback page reads like the official one;
 * ``checks/manifest.json``: what the engine needs to grade like the official run does:
-  points, the whole suite's task weights, tolerances, seed and limits.
+  points, the whole suite's task weights, tolerances, seed and limits, and for an
+  assignment that builds on others (``requires``) the module name each is imported by.
 
 Nothing else of the course goes to students.
 """
@@ -54,6 +55,8 @@ class CheckAssignment:
     course_root: Path = field(default=Path("."))
     reference: str = ""
     templates: Path | None = None  # the course's feedback templates, shipped in checks/
+    #: required assignment id -> the module name the submission imports it by
+    requires: dict[str, str] = field(default_factory=dict)
 
     @property
     def golden(self) -> Path:
@@ -73,17 +76,20 @@ def shipped_files(graders: Path, ship: Sequence[str] = DEFAULT_SHIP) -> list[Pat
     return sorted({p for p in files if p.suffix in _SHIPPED_SUFFIXES and "__pycache__" not in p.parts})
 
 
-def _manifest(assignment: Assignment) -> dict[str, Any]:
+def _manifest(assignment: Assignment, requires: dict[str, str] | None = None) -> dict[str, Any]:
     from proctor.runner import check_tasks, collect
 
     limits = assignment.limits
     task_weights = collect(assignment.graders).task_weights
     check_tasks(assignment, task_weights)
-    return {"assignment": assignment.id, "title": assignment.title,
-            "points": dict(assignment.points), "task_weights": task_weights,
-            "rtol": assignment.rtol, "atol": assignment.atol, "seed": assignment.seed,
-            "limits": {"call_timeout_s": limits.call_timeout_s, "submission_timeout_s": limits.submission_timeout_s,
-                       "memory_mb": limits.memory_mb}}
+    manifest = {"assignment": assignment.id, "title": assignment.title,
+                "points": dict(assignment.points), "task_weights": task_weights,
+                "rtol": assignment.rtol, "atol": assignment.atol, "seed": assignment.seed,
+                "limits": {"call_timeout_s": limits.call_timeout_s, "submission_timeout_s": limits.submission_timeout_s,
+                           "memory_mb": limits.memory_mb}}
+    if requires:
+        manifest["requires"] = dict(requires)
+    return manifest
 
 
 def write_checks(assignment: Assignment, out_dir: Path) -> list[Path]:
@@ -110,7 +116,8 @@ def write_checks(assignment: Assignment, out_dir: Path) -> list[Path]:
             written.append(dst)
     manifest = checks / MANIFEST
     checks.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps(_manifest(assignment), indent=1, sort_keys=True) + "\n")
+    manifest.write_text(json.dumps(_manifest(assignment, getattr(assignment, "required_modules", None)),
+                                   indent=1, sort_keys=True) + "\n")
     return written + [manifest]
 
 
@@ -125,7 +132,8 @@ def load_checks(checks_dir: Path) -> CheckAssignment:
             task_weights={k: float(v) for k, v in m["task_weights"].items()},
             rtol=float(m["rtol"]), atol=float(m["atol"]), seed=int(m["seed"]),
             limits=SubmissionLimits(**m["limits"]), course_root=Path(checks_dir).resolve(),
-            templates=_shipped_templates(Path(checks_dir)))
+            templates=_shipped_templates(Path(checks_dir)),
+            requires={str(k): str(v) for k, v in (m.get("requires") or {}).items()})
     except FileNotFoundError:
         raise ProctorError(f"no local checks at {Path(checks_dir)}: expected {MANIFEST} there "
                            "(run this from your assignment folder, or pass --checks)") from None

@@ -183,7 +183,7 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
                      task_weights: dict[str, float] | None = None,
                      progress: Callable[[int, int, str], None] | None = None,
                      whole_suite: bool = True,
-                     requirements: Sequence[Requirement] = ()) -> Result:
+                     requirements: Sequence[Requirement] | None = None) -> Result:
     """Grade ``submission`` against ``assignment``'s suite and return the :class:`Result`.
 
     ``visibility`` "public" runs only public tests; ``sandbox`` lets a caller reuse one
@@ -200,6 +200,8 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
     assignments the submission imports. It runs on the student's own; each test that fails
     there runs again on correct versions, and passes if it passes either way, so a bug
     costs points only in the assignment where it lives (see :func:`_on_requirements`).
+    None: the assignment's own ``required``, with no student work (correct versions only),
+    which is what the audit, validate and any caller without the student's files get.
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -215,6 +217,8 @@ def grade_submission(assignment: Gradable, submission: Path | str, *, visibility
         return _run(assignment, sub, box, modules, only=only, reference=reference_module,
                     visibility=visibility, golden=cases, progress=progress if only is None else None)
 
+    if requirements is None:
+        requirements = getattr(assignment, "required", ())
     dependencies = None
     try:
         if requirements:
@@ -291,12 +295,16 @@ def _on_requirements(run: Callable[..., _Run], reqs: Sequence[Requirement],
     versions. Returns the run whose verdicts the result keeps, and its ``dependencies``.
     """
     own = own_supply(reqs)
-    first = run(own.modules) if own.usable else None
     notes = own.notes
+    if any(req.provides is None for req in reqs):  # no correct version at hand: own work only
+        first = run(own.modules)
+        _note_module_errors(first, reqs, notes)
+        for entry in notes.values():
+            entry.update(correct=None, passed_only_with_correct=0, own_only=True)
+        return first, notes
+    first = run(own.modules) if own.usable else None
     if first is not None:
-        for req in reqs:
-            errors = load_block(None, first.session.module_errors.get(req.provides.module, []), [], 0)["errors"]
-            notes[req.assignment]["load_errors"] = errors
+        _note_module_errors(first, reqs, notes)
     again = None if first is None else {i for i in first.plugin.order if first.plugin.outcomes[i].status != "passed"}
     if sub.problem or again == set():
         for entry in notes.values():
@@ -324,3 +332,11 @@ def _on_requirements(run: Callable[..., _Run], reqs: Sequence[Requirement],
     if second.peak_mb is not None:
         first.peak_mb = max(first.peak_mb or 0.0, second.peak_mb)
     return first, notes
+
+
+def _note_module_errors(run: _Run, reqs: Sequence[Requirement], notes: dict[str, dict[str, Any]]) -> None:
+    """What the student's own required work raised while loading, in the load-note schema."""
+    for req in reqs:
+        if notes[req.assignment].get("own") is not None:
+            errors = run.session.module_errors.get(req.module, [])
+            notes[req.assignment]["load_errors"] = load_block(None, errors, [], 0)["errors"]

@@ -24,7 +24,7 @@ from reference import attention as ref
 
 #: The most numbers one call may make the trusted side hold (a cache, or attention scores).
 MAX_ELEMENTS = 20_000_000
-WEIGHT_NAMES = ("w_q", "w_k", "w_v", "w_o")
+WEIGHTS = ("w_q", "w_k", "w_v", "w_o")  # a MultiHeadAttention's, in its parameters' order
 
 
 def _bounded(count: int, what: str) -> None:
@@ -74,7 +74,7 @@ class Service:
         """A new MultiHeadAttention's starting weights (the reference's); raises as it does."""
         _bounded(4 * _size(embed_dim, embed_dim), "the attention weights")
         mha = ref.MultiHeadAttention(int(embed_dim), int(num_heads), dropout=float(dropout))
-        return {name: getattr(mha, name) for name in WEIGHT_NAMES}
+        return {name: getattr(mha, name) for name in WEIGHTS}
 
     def attend(self, weights: list[Any], num_heads: int, query: Any, key: Any, value: Any,
                mask: Any = None, return_attention_weights: bool = False) -> Any:

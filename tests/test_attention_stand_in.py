@@ -26,7 +26,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory, sandbox):
     reexport = tmp_path_factory.mktemp("stand_in") / "reexport.py"
     reexport.write_text("from attention import (KVCache, MultiHeadAttention, ScaledDotProductAttention,\n"
                         "                       cached_self_attention, create_causal_mask)\n")
-    stand_in = Requirement("attention", attention.provides, attention.course_root, attention.reference, own=None)
+    stand_in = Requirement("attention", "attention", own=None, provides=attention.provides,
+                           course_root=attention.course_root, reference=attention.reference)
     return grade_submission(attention, reexport, sandbox=sandbox, requirements=(stand_in,))
 
 

@@ -40,7 +40,7 @@ service = "reference.minimath_service"
 SUMS = """
 [assignments.sums]
 title = "Sums on your own minimath"
-notebook = "assignments/minimath/minimath.ipynb"
+notebook = "assignments/sums/sums.ipynb"
 reference = "reference.sums"
 graders = "graders/sums"
 release = "release/sums"
@@ -134,6 +134,14 @@ FILES = {
             """Not a real check: reports what the sandbox holds (the test reads it back)."""
             pytest.probe = student.probe()
         ''',
+    "graders/sums/public/test_sums_public.py": '''
+        import pytest
+
+        @pytest.mark.task("steps")
+        @pytest.mark.visibility("public")
+        def test_steps_public(student):
+            assert student.count_steps(3) == 3, "count_steps(3) should be 3"
+        ''',
     "subs/sums_correct.py": '''
         import sys
         from minimath import Counter, add
@@ -203,6 +211,8 @@ def make_course(root: Path, *, released: bool = False) -> Path:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip())
+    (root / "assignments/sums").mkdir()
+    shutil.copy(root / "assignments/minimath/minimath.ipynb", root / "assignments/sums/sums.ipynb")
     reference = root / "reference/minimath.py"  # marks what must never reach a student's process
     reference.write_text(reference.read_text() + '\nSECRET = "the reference itself"\n')
     return root
@@ -236,7 +246,7 @@ def by_name(result: dict) -> dict[str, dict]:
 
 def test_own_correct_work_is_used_and_recorded(course: Path, sandbox) -> None:
     result = grade(course, "subs/sums_correct.py", "submissions/correct.py", sandbox)
-    assert result["score"] == result["max_score"] == 20
+    assert result["score"] == result["max_score"] == 20, [(t["name"], t["message"]) for t in result["tests"]]
     entry = result["dependencies"]["minimath"]
     own = (course / "submissions/correct.py").read_bytes()
     assert entry["own"] == {"file": "correct.py", "sha256": hashlib.sha256(own).hexdigest()}
@@ -251,13 +261,14 @@ def test_a_bug_in_the_required_work_costs_nothing_here(course: Path, sandbox) ->
     assert result["score"] == 20, [(t["name"], t["status"], t["message"]) for t in result["tests"]]
     tests = by_name(result)
     rescued = {name for name, t in tests.items() if t.get("dependency") == "correct"}
-    assert rescued == {"test_total", "test_steps"}  # one row needs no add: it passed on the buggy one
+    # one row needs no add: it passed on the buggy one
+    assert rescued == {"test_total", "test_steps", "test_steps_public"}
     assert all(tests[name]["status"] == "passed" for name in rescued)
     entry = result["dependencies"]["minimath"]
     assert entry["own"]["file"] == "minimath_buggy.py" and entry["correct"] == "stand_in"
-    assert entry["passed_only_with_correct"] == 2
+    assert entry["passed_only_with_correct"] == 3
     text = summary_text(result)
-    assert "2 passed only there" in text and "costs points in the minimath assignment" in text
+    assert "3 passed only there" in text and "costs points in the minimath assignment" in text
 
 
 def test_a_bug_in_this_assignment_still_costs_and_is_checked_on_correct_work(course: Path, sandbox) -> None:
@@ -317,3 +328,42 @@ def test_cli_grade_with_own_work(course: Path) -> None:
                           str(course / "subs/sums_correct.py"), "--with", "minimath"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "expected ID=FILE" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_local_check_uses_the_students_own_work_only_and_says_so(course: Path, tmp_path: Path) -> None:
+    from proctor.release import release_assignment
+
+    folder = tmp_path / "sums"
+    release_assignment(load_course(course).assignment("sums"), folder, wheel=False)
+    manifest = json.loads((folder / "checks/manifest.json").read_text())
+    assert manifest["requires"] == {"minimath": "minimath"}
+    shutil.copy(course / "subs/sums_correct.py", folder / "sums.py")
+
+    def check(*extra: str) -> tuple[int, str]:
+        run = subprocess.run([sys.executable, "-m", "proctor", "check", str(folder / "sums.py"),
+                              "--isolation", "rlimits", *extra], capture_output=True, text=True, timeout=300)
+        return run.returncode, " ".join((run.stdout + run.stderr).split())
+
+    code, alone = check()
+    assert code == 0 and "Checked without a minimath: no minimath.py or minimath.ipynb beside sums.py" in alone
+    assert "0 / " in alone  # nothing to import: the public check cannot pass
+
+    shutil.copy(course / "subs/minimath_buggy.py", folder / "minimath.py")
+    code, beside = check()
+    assert code == 0 and "Built on your minimath: minimath.py (sha256" in beside and "Only yours" in beside
+    assert "FAIL" in beside  # its Counter counts double, and no correct one stands in locally
+
+    (folder / "minimath.py").unlink()
+    code, given = check("--with", f"minimath={course / 'submissions/correct.py'}")
+    assert code == 0 and "Built on your minimath: correct.py" in given and "FAIL" not in given
+
+
+def test_the_feedback_page_names_the_work_it_was_built_on(course: Path, sandbox) -> None:
+    from proctor.feedback import render_feedback
+
+    result = grade(course, "subs/sums_buggy.py", "subs/minimath_buggy.py", sandbox)
+    page = render_feedback(result)
+    summary = page[page.index('id="summary"'):page.index('id="scores"')]
+    assert 'class="built-on"' in summary and "minimath_buggy.py (sha256 " in summary  # under the score
+    assert "Checked on a correct minimath: this failure is in this assignment" in page
+    assert "Passed on a correct minimath (not on yours)." in page

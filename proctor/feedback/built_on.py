@@ -22,12 +22,19 @@ def built_on_lines(result: dict[str, Any]) -> list[str]:
         module = str(entry.get("module") or aid)
         own = entry.get("own") if isinstance(entry.get("own"), dict) else None
         correct = "the course's reference" if entry.get("correct") == "reference" else f"a correct {module}"
-        if entry.get("problem"):
+        if entry.get("own_only"):  # a student's local check: no correct version ships
+            if entry.get("problem"):
+                lines.append(f"Checked without a {module}: {entry['problem']}.")
+                continue
+        elif entry.get("problem"):
             lines.append(f"Built on {correct}, not yours: {entry['problem']}.")
             continue
         if own is None:
             continue
         text = f"Built on your {module}: {own.get('file')} (sha256 {str(own.get('sha256'))[:12]})."
+        if entry.get("own_only"):
+            text += (f" Only yours: the official grade also runs failing tests again on a correct "
+                     f"{module}, so a bug in yours costs points only in the {aid} assignment.")
         rescued = int(entry.get("passed_only_with_correct") or 0)
         if entry.get("correct"):
             text += (f" Tests that failed on it ran again on {correct}"
