@@ -121,14 +121,14 @@ def _sandbox(isolation: str | None) -> Any:
 
 def grade_bytes(assignment: Assignment, filename: str, data: bytes,
                 isolation: str | None = None, course: Course | None = None,
-                own: Sequence[tuple[str, str | None, bytes | None]] = ()) -> dict[str, Any]:
+                own: Sequence[tuple[str, str | None, bytes | None, str]] = ()) -> dict[str, Any]:
     """Grade one submission given as bytes; return ``{"result": dict}`` or ``{"failed": why}``.
 
     Runs in a worker process (local or Dask). The bytes are written to a private temp
     directory under the original file name, since the engine reads a path. For an
     assignment that requires others (``course`` given), ``own`` holds the student's file of
-    each required assignment as ``(id, filename, bytes)``, or ``(id, None, None)`` when
-    there is none (a correct version is then used).
+    each required assignment as ``(id, filename, bytes, why)``, or ``(id, None, None, why)``
+    when there is none (a correct version is then used, and the result says ``why``).
     """
     from proctor.runner import grade_submission
 
@@ -138,19 +138,22 @@ def grade_bytes(assignment: Assignment, filename: str, data: bytes,
             path.write_bytes(data)
             options: dict[str, Any] = {}
             if course is not None and assignment.requires:
+                from dataclasses import replace
+
                 from proctor.dependencies import requirements
 
                 files: dict[str, Path | None] = {}
-                for dep, name, content in own:
-                    files[dep] = None
+                missing: dict[str, str] = {}
+                for dep, name, content, why in own:
+                    files[dep], missing[dep] = None, why
                     if name is not None and content is not None:
                         folder = Path(tmp) / "required" / dep  # apart from the submission
                         folder.mkdir(parents=True)
                         files[dep] = folder / (Path(name).name or f"{dep}.py")
                         files[dep].write_bytes(content)
-                needs = requirements(course, assignment, files)
-                if needs:  # only then: a runner without requirements still grades the rest
-                    options["requirements"] = needs
+                options["requirements"] = tuple(
+                    replace(r, missing=missing.get(r.assignment, "")) if r.own is None else r
+                    for r in requirements(course, assignment, files))
             result = grade_submission(assignment, path, isolation=isolation,
                                       sandbox=_sandbox(isolation), **options)
             return {"result": result.to_dict()}
@@ -352,7 +355,7 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
 
     bar = Progress(len(todo), enabled=progress)
     grade = _dask_map if scheduler else _local_map
-    own = {key: [(w.assignment, w.filename, w.data) for w in found_work]
+    own = {key: [(w.assignment, w.filename, w.data, w.why) for w in found_work]
            for key, found_work in work.items()}
     for (entry, sha), outcome in grade(assignment, todo, workers=summary.workers,
                                        scheduler=scheduler, isolation=isolation,
@@ -389,15 +392,10 @@ def entry_sha(entry: SubmissionEntry) -> str:
 
 
 def _record_own_work(row: dict[str, Any], work: list[OwnWork], key: str) -> None:
-    """Keep, with the result, where each required file came from (or why there was none),
-    and tell the student in a load note, which the feedback page shows."""
+    """Keep, with the result, where each required file came from (or why there was none:
+    the result's ``dependencies`` say so to the student too)."""
     row["student"]["requires"] = {w.assignment: w.record() for w in work}
     row["student"]["grading_key"] = key
-    load = row.setdefault("load", {})
-    notes = load.setdefault("notes", [])
-    for w in work:
-        notes.append({"kind": "note", "where": "", "message": w.why[0].upper() + w.why[1:],
-                      "type": "", "unit": None, "line": None, "traceback": ""})
 
 
 def _requires_notes(assignment: Assignment, entries: list[SubmissionEntry],

@@ -291,18 +291,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from proctor.audit import run_audit
     from proctor.audit.report import summary_line, text_table, write_outputs
-    from proctor.dependencies import requirements
 
     course = _course(args)
     live = not args.quiet and sys.stderr.isatty()  # one rewritten line on a terminal only
     progress = (lambda line: print(f"\r\033[K{line[:100]}", end="", file=sys.stderr, flush=True)) if live else None
 
     def audit(assignment: Any, out: Path) -> dict[str, Any]:
-        # an assignment that builds on others is audited on correct versions of that work
+        # (an assignment that builds on others is graded on correct versions of that work:
+        # the runner's default, so the audit judges its own suite)
         report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
                            keep=Path(args.keep) / assignment.id if args.keep and not args.assignment
-                           else Path(args.keep) if args.keep else None,
-                           progress=progress, requirements=requirements(course, assignment))
+                           else Path(args.keep) if args.keep else None, progress=progress)
         if progress is not None:
             print(file=sys.stderr)
         write_outputs(report, out)

@@ -280,7 +280,6 @@ def _grade(root: Path) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     path = work / entry.filename
     path.write_bytes(entry.read_bytes())
-    notes = [entry.note] if entry.note else []
     options: dict[str, Any] = {}
     if assignment.requires:
         from proctor.dependencies import requirements
@@ -293,17 +292,18 @@ def _grade(root: Path) -> dict[str, Any]:
                 (work / "required" / dep).mkdir(parents=True)
                 own[dep] = work / "required" / dep / bundled.filename
                 own[dep].write_bytes(bundled.read_bytes())
-            else:
-                names = " or ".join(f"{n}.ipynb/{n}.py" for n in (bundles or {}).get(dep, (dep,)))
-                notes.append(f"Your submission has no {dep} file ({names}), so your code was "
-                             f"graded on a correct {dep}: upload both files together to be graded "
-                             f"on yours.")
-        options["requirements"] = requirements(course, assignment, own)
+        names = {dep: " or ".join(f"{n}.ipynb/{n}.py" for n in stems)
+                 for dep, stems in (bundles or {}).items()}
+        options["requirements"] = tuple(  # the result says why, in the student's terms
+            dataclasses.replace(r, missing=f"your submission has no {r.assignment} file "
+                                           f"({names.get(r.assignment, r.assignment)}); upload both "
+                                           f"files together to be graded on yours")
+            if r.own is None else r for r in requirements(course, assignment, own))
     try:
         result = grade_submission(assignment, path, **options).to_dict()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result["student"] = {"note": " ".join(notes) or None}
+    result["student"] = {"note": entry.note}
     result = apply_late(result, assignment, _submitted_at(root))
     return results_json(result)
 

@@ -3,9 +3,9 @@ on each student's own work of the one it requires, found by the identity that na
 student in every assignment of the course.
 
 The course is the dependency test course (``tests/test_dependencies.py``: ``sums`` requires
-``minimath`` and imports it), with ``sums`` given its own notebook so its students' files
-and their ``minimath`` files can be told apart. The downloads are built as the platforms
-write them, cited per test (see also ``tests/test_lms_identity.py``):
+``minimath`` and imports it), with a source notebook of ``sums`` itself (``make_chain``), so
+validation and release work on it too. The downloads are built as the platforms write them,
+cited per test (see also ``tests/test_lms_identity.py``):
 
 * Canvas "Download Submissions": canvas-lms ``app/models/content_zipper.rb``
   (``<name>_[LATE_]<user id>_<attachment id>_<file>``; anonymous ``anon_<id>_...``);
@@ -54,7 +54,8 @@ SUMS_NOTEBOOK = [
 
 
 def make_chain(root: Path) -> Path:
-    """The dependency test course, ``sums`` with its own source notebook (sums.ipynb)."""
+    """The dependency test course, with a source notebook of ``sums`` itself (its solution
+    and nbgrader solution cells, so a release has stubs)."""
     import textwrap
 
     make_course(root)
@@ -65,13 +66,9 @@ def make_chain(root: Path) -> Path:
             cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
                                          "schema_version": 3, "solution": True}
         nb.cells.append(cell)
-    (root / "assignments/sums").mkdir(parents=True)
+    (root / "assignments/sums").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, root / "assignments/sums/sums.ipynb")
-    toml = root / "course.toml"
-    text = toml.read_text()
-    head, _, tail = text.partition("[assignments.sums]")
-    toml.write_text(head + "[assignments.sums]" + tail.replace(
-        'notebook = "assignments/minimath/minimath.ipynb"', 'notebook = "assignments/sums/sums.ipynb"', 1))
+    assert 'notebook = "assignments/sums/sums.ipynb"' in (root / "course.toml").read_text()
     for name, source in FILES.items():
         assert (root / name).read_text() == textwrap.dedent(source).lstrip()
     return root
@@ -134,17 +131,17 @@ def test_two_canvas_downloads_graded_in_one_run(chain: Path, tmp_path: Path) -> 
         "file": "minimath.py", "sha256": mine}
     assert ada["student"]["requires"]["minimath"]["source"] == "batch"
     alan = result(out / "sums", "102")  # buggy minimath: graded there, not again here
-    assert alan["dependencies"]["minimath"]["passed_only_with_correct"] == 2
+    assert alan["dependencies"]["minimath"]["passed_only_with_correct"] == 3
     assert alan["score"] == 20 and alan["student"]["late_marker"]  # sums: no late penalty
     assert result(out / "minimath", "102")["score"] < 40
-    notes = {sid: " ".join(n["message"] for n in result(out / "sums", sid)["load"]["notes"])
-             for sid in ("103", "104", "anon_Qx81b")}
-    assert "No minimath submission of yours was found (canvas:103)" in notes["103"]
-    assert "could not be used" in notes["104"] and "NUL" in notes["104"]
-    assert "does not say who you are" in notes["anon_Qx81b"]
-    assert all(result(out / "sums", sid)["score"] == 20 for sid in notes)
+    why = {sid: result(out / "sums", sid)["dependencies"]["minimath"]["problem"]
+           for sid in ("103", "104", "anon_Qx81b")}
+    assert why["103"] == "no minimath submission of yours was found (canvas:103)"
+    assert "could not be used" in why["104"] and "NUL" in why["104"]
+    assert "does not name you the same way in every assignment" in why["anon_Qx81b"]
+    assert all(result(out / "sums", sid)["score"] == 20 for sid in why)
     feedback = (out / "sums" / "103" / "feedback.html").read_text()
-    assert "No minimath submission of yours was found" in feedback
+    assert "Built on a correct minimath, not yours: no minimath submission of yours was found" in feedback
 
     # each assignment's folder is a one-assignment batch's, with its own Canvas import
     assert list(csv.reader((out / "minimath" / "grades.csv").open()))[0][-1] == "Minimal maths (71)"
@@ -254,8 +251,9 @@ def test_moodle_participant_ids_differ_and_with_reads_the_required_export(chain:
                           "--no-progress"], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     ada, alan = result(out, "5120"), result(out, "5121")
-    assert ada["dependencies"]["minimath"]["passed_only_with_correct"] == 2
-    assert ada["student"]["requires"]["minimath"]["why"].endswith("(email:ada@example.edu)")
+    assert ada["dependencies"]["minimath"]["passed_only_with_correct"] == 3
+    assert ada["student"]["requires"]["minimath"]["why"] == (
+        "your submission to the minimath assignment (email:ada@example.edu)")
     assert alan["dependencies"]["minimath"]["own"]["sha256"] == hashlib.sha256(
         correct_minimath(chain)).hexdigest()
     assert not (out / "minimath").exists() and (out / "grades.csv").exists()  # one assignment's layout

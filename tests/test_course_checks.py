@@ -2,8 +2,8 @@
 course, each required one before the assignments that build on it, one line each, exit 1
 when any fails. ``proctor validate ID`` keeps its report.
 
-The course is the dependency test course with ``sums`` (requires ``minimath``) given its
-own source notebook (``tests/test_batch_course.py``). Grading ``sums`` at all needs its
+The course is the dependency test course with a source notebook of ``sums`` (requires
+``minimath``) itself (``tests/test_batch_course.py``, ``make_chain``). Grading ``sums`` at all needs its
 requirements: its solution imports ``minimath``, so a line saying its solution got full
 marks shows the requirements were passed.
 """

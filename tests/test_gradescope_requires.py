@@ -8,8 +8,8 @@ so (the engine's generic template, worded from course.toml ``requires`` and ``pr
 and the exported autograder grades the dependent file on the required one handed in with
 it: never the other way round, whatever the file names' order.
 
-The course is the dependency test course with ``sums`` (requires ``minimath``) given its
-own notebook (``tests/test_batch_course.py``).
+The course is the dependency test course with a source notebook of ``sums`` (requires
+``minimath``) itself (``tests/test_batch_course.py``, ``make_chain``).
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def test_without_the_required_file_a_correct_one_is_used_and_the_student_told(
 
     results = run(simulate(chain, tmp_path, {"sums.py": dedent(FILES["subs/sums_correct.py"]).lstrip()}))
     assert results["score"] == 20
-    assert "Your submission has no minimath file (minimath.ipynb/minimath.py)" in results["output"]
-    assert "upload both files together" in results["output"]
+    assert ("Built on a correct minimath, not yours: your submission has no minimath file "
+            "(minimath.ipynb/minimath.py); upload both files together") in results["output"]
 
     only = run(simulate(chain, tmp_path / "only", {"minimath.py": "x = 1\n"}))
     assert only["score"] == 0 and only["tests"] == []

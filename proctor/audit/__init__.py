@@ -52,11 +52,8 @@ def _corpus_jobs(corpus: Corpus | None, group: str, workdir: Path) -> list[Job]:
 
 
 def run_audit(assignment: Assignment, *, workers: int = 2, isolation: str | None = None, keep: Path | None = None,
-              progress: Callable[[str], None] | None = None, requirements: tuple[Any, ...] = ()) -> dict[str, Any]:
-    """Run the whole audit of ``assignment`` (which must have an ``[audit]`` table).
-    ``requirements``: for an assignment that builds on others (course.toml ``requires``),
-    what every job is graded on (:func:`proctor.dependencies.requirements`; without the
-    students' own work, a correct version: the audit judges this assignment's suite)."""
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the whole audit of ``assignment`` (which must have an ``[audit]`` table)."""
     settings = assignment.audit
     if settings is None:
         raise ProctorError(f"assignment {assignment.id!r} has no [assignments.{assignment.id}.audit] table "
@@ -68,7 +65,7 @@ def run_audit(assignment: Assignment, *, workers: int = 2, isolation: str | None
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="proctor-audit-"))
     try:
-        report = _audit(assignment, settings, workdir, workers, isolation, progress, tuple(requirements))
+        report = _audit(assignment, settings, workdir, workers, isolation, progress)
         if keep is not None:
             shutil.copytree(workdir, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("graders-*", "__pycache__"))
     finally:
@@ -78,7 +75,7 @@ def run_audit(assignment: Assignment, *, workers: int = 2, isolation: str | None
 
 
 def _audit(assignment: Assignment, settings: Any, workdir: Path, workers: int, isolation: str | None,
-           progress: Callable[[str], None] | None, requirements: tuple[Any, ...] = ()) -> dict[str, Any]:
+           progress: Callable[[str], None] | None) -> dict[str, Any]:
     suite = split_suite(assignment.graders, settings.serial_tasks, workdir, assignment)
     solution_text = settings.solution.read_text()
     mutant_corpus = load_corpus(settings.mutants) if settings.mutants else None
@@ -93,7 +90,7 @@ def _audit(assignment: Assignment, settings: Any, workdir: Path, workers: int, i
                   for d in probes(solution_text, settings.parts)]
     first = run_jobs(assignment, suite, fixed + _corpus_jobs(alternative_corpus, "alternative", workdir)
                      + _corpus_jobs(mutant_corpus, "mutant", workdir) + probe_jobs,
-                     workers=workers, isolation=isolation, progress=progress, requirements=requirements)
+                     workers=workers, isolation=isolation, progress=progress)
     graded = first.graded
     called = judge.calls({j.meta["part"]: graded[j.label] for j in probe_jobs}, graded["solution"])
 
@@ -104,8 +101,7 @@ def _audit(assignment: Assignment, settings: Any, workdir: Path, workers: int, i
                                  "effects": "kept" if d.keep_effects else "dropped"})
                        for d in degenerates(solution_text, settings.parts, effect_only=list(settings.effect_only),
                                             declared=settings.declared, declared_source=declared_source)]
-    second = run_jobs(assignment, suite, degenerate_jobs, workers=workers, isolation=isolation, progress=progress,
-                      requirements=requirements)
+    second = run_jobs(assignment, suite, degenerate_jobs, workers=workers, isolation=isolation, progress=progress)
     graded.update(second.graded)
     return _report(assignment, settings, suite, graded, called, first.variants,
                    {"parallel_s": round(first.parallel_s + second.parallel_s, 1),

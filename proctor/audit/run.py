@@ -109,19 +109,15 @@ def _start_worker(isolation: str | None) -> None:
     Finalize(_BOX, _BOX.close, exitpriority=10)  # the pool's orderly exit closes it
 
 
-def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | None = None,
-               requirements: tuple[Any, ...] = ()) -> dict[str, Any]:
-    """Grade ``job`` with the suite copy ``graders``: test id -> verdict, plus variants.
-    ``requirements``: what an assignment that builds on others is graded on (course.toml
-    ``requires``; :func:`proctor.dependencies.requirements`)."""
+def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | None = None) -> dict[str, Any]:
+    """Grade ``job`` with the suite copy ``graders``: test id -> verdict, plus variants."""
     sandbox = box or _BOX
     half = dataclasses.replace(assignment, graders=graders)
     log = VariantLog() if job.record_variants else None
     started = time.perf_counter()
-    options = {"requirements": requirements} if requirements else {}
     try:
         with recording(log) if log is not None else contextlib.nullcontext():
-            result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False, **options)
+            result = runner.grade_submission(half, job.path, sandbox=sandbox, whole_suite=False)
     except ProctorError as exc:
         return {"label": job.label, "tests": {}, "problem": str(exc), "duration_s": 0.0, "variants": {}}
     tests = {t.id: {"task": t.task, "status": t.status, "hint": t.hint or "", "message": t.message[:400]}
@@ -131,9 +127,8 @@ def grade_half(assignment: Assignment, graders: Path, job: Job, box: Sandbox | N
             "variants": log.findings() if log is not None else {}}
 
 
-def _pool_task(args: tuple[Any, Path, Job, tuple[Any, ...]]) -> dict[str, Any]:
-    assignment, graders, job, requirements = args
-    return grade_half(assignment, graders, job, requirements=requirements)
+def _pool_task(args: tuple[Any, Path, Job]) -> dict[str, Any]:
+    return grade_half(*args)
 
 
 # ---------------------------------------------------------------------------- the whole run
@@ -164,15 +159,14 @@ def _merge(job: Job, halves: list[dict[str, Any]], suite: Suite, points: dict[st
 
 
 def run_jobs(assignment: Assignment, suite: Suite, jobs: list[Job], *, workers: int = 2, isolation: str | None = None,
-             progress: Callable[[str], None] | None = None, requirements: tuple[Any, ...] = ()) -> RunOutput:
-    """Grade every job: parallel half on ``workers`` processes, then serial half alone.
-    ``requirements``: see :func:`grade_half`."""
+             progress: Callable[[str], None] | None = None) -> RunOutput:
+    """Grade every job: parallel half on ``workers`` processes, then serial half alone."""
     say = progress or (lambda _: None)
     halves: dict[str, list[dict[str, Any]]] = {job.label: [] for job in jobs}
     variants: dict[str, dict[str, list]] = {}
     started = time.perf_counter()
     if suite.parallel is not None:
-        work = [(assignment, suite.parallel, job, tuple(requirements)) for job in jobs]
+        work = [(assignment, suite.parallel, job) for job in jobs]
         # spawn: a fresh interpreter per worker, nothing inherited from this process's state
         context = multiprocessing.get_context("spawn")
         with context.Pool(max(1, workers), initializer=_start_worker, initargs=(isolation,)) as pool:
@@ -188,7 +182,7 @@ def run_jobs(assignment: Assignment, suite: Suite, jobs: list[Job], *, workers: 
     if serial_jobs:
         with Sandbox(isolation) as box:
             for n, job in enumerate(serial_jobs, 1):
-                half = grade_half(assignment, suite.serial, job, box, tuple(requirements))
+                half = grade_half(assignment, suite.serial, job, box)
                 halves[job.label].append(half)
                 variants.update(half["variants"])
                 say(f"serial {n}/{len(serial_jobs)}: {job.label}")

@@ -28,7 +28,7 @@ class OwnWork:
     filename: str | None = None
     data: bytes | None = None
     source: str | None = None  # "bundled" (handed in with this submission) or "batch"
-    why: str = ""  # one sentence for the student: where it came from, or why none
+    why: str = ""  # for the student: where it came from, or why there is none
 
     @property
     def sha256(self) -> str | None:
@@ -61,30 +61,27 @@ def own_work(entry: SubmissionEntry, requires: Sequence[str],
         bundled = entry.bundled.get(dep)
         if bundled is not None:
             found.append(OwnWork(dep, bundled.filename, bundled.read_bytes(), "bundled",
-                                 f"your {dep} is {bundled.filename}, handed in with this "
-                                 f"submission"))
+                                 "handed in with this submission"))
             continue
         if dep not in required:
             found.append(OwnWork(dep, why=f"no {dep} submissions were given to this grading "
-                                          f"run, so a correct {dep} was used"))
+                                          f"run"))
             continue
         if not entry.identity:
-            found.append(OwnWork(dep, why=f"this submission does not say who you are in a way "
-                                          f"that is the same in every assignment (e.g. an "
-                                          f"anonymous one), so your {dep} could not be found "
-                                          f"and a correct {dep} was used"))
+            found.append(OwnWork(dep, why=f"this submission does not name you the same way in "
+                                          f"every assignment (an anonymous one, say), so your "
+                                          f"{dep} submission could not be found"))
             continue
         match = required[dep].get(entry.identity)
         if match is None:
             found.append(OwnWork(dep, why=f"no {dep} submission of yours was found "
-                                          f"({entry.identity}), so a correct {dep} was used"))
+                                          f"({entry.identity})"))
         elif match.error is not None:
             found.append(OwnWork(dep, why=f"your {dep} submission could not be used "
-                                          f"({match.error}), so a correct {dep} was used"))
+                                          f"({match.error})"))
         else:
             found.append(OwnWork(dep, match.filename, match.read_bytes(), "batch",
-                                 f"your {dep} is {match.filename}, your submission to the {dep} "
-                                 f"assignment ({entry.identity})"))
+                                 f"your submission to the {dep} assignment ({entry.identity})"))
     return found
 
 
