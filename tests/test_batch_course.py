@@ -27,12 +27,12 @@ import json
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 from test_dependencies import FILES, make_course
+from test_lms_real_formats import make_zip
 
 from proctor.batch import run_batch
 from proctor.config import load_course
@@ -87,13 +87,6 @@ def code(text: str) -> bytes:
 
 def correct_minimath(chain: Path) -> bytes:
     return (chain / "submissions/correct.py").read_bytes()
-
-
-def make_zip(path: Path, members: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
 
 
 def result(out: Path, key: str) -> dict:
@@ -207,44 +200,28 @@ def test_gradescope_submission_with_both_files_and_no_other_input(chain: Path, t
     assert "1 on the minimath file handed in with them" in note and "minimath=INPUT" in note
 
 
-def moodle_download(path: Path, pids: dict[str, int], files: dict[str, bytes], maximum: str) -> Path:
-    """A Moodle 4.1+ download with its worksheet inside: Ada and Alan, each with this
-    assignment's participant id, matched across assignments by email only."""
-    people = {"ada": ("Ada Lovelace", "ada@example.edu"), "alan": ("Alan Turing", "alan@example.edu")}
-    sheet = ["Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
-             "Last modified (submission),Last modified (grade),Feedback comments"]
+def moodle_download(path: Path, files: dict[str, tuple[int, bytes]]) -> Path:
+    """A Moodle 4.1+ download with its worksheet inside: each student (by name) with this
+    assignment's participant id and file; across assignments only the email stays."""
+    emails = {"Ada Lovelace": "ADA@example.edu", "Alan Turing": "alan@example.edu"}
+    sheet = "Identifier,Full name,Email address,Status,Grade,Maximum Grade,Last modified (grade)\n"
     members = {}
-    for who, pid in pids.items():
-        name, email = people[who]
-        sheet.append(f"Participant {pid},{name},{email},Submitted for grading,,{maximum},Yes,-,-,")
-        members[f"{name}_{pid}_assignsubmission_file/{list(files)[0]}"] = files[who] if who in files \
-            else list(files.values())[0]
-    members["grading_worksheet.csv"] = ("\n".join(sheet) + "\n").encode()
-    return make_zip(path, members)
+    for name, (pid, (filename, data)) in files.items():
+        sheet += f"Participant {pid},{name},{emails[name]},,,100.00,-\n"
+        members[f"{name}_{pid}_assignsubmission_file/{filename}"] = data
+    return make_zip(path, {**members, "worksheet.csv": sheet.encode()})
 
 
 def test_moodle_participant_ids_differ_and_with_reads_the_required_export(chain: Path, tmp_path: Path) -> None:
     """Ada is participant 4711 in minimath and 5120 in sums. Grading sums alone with the
     minimath download given through --with (read, not graded) finds her minimath by the
     worksheets' email."""
-    minimath = tmp_path / "minimath.zip"
-    with zipfile.ZipFile(minimath, "w") as archive:
-        archive.writestr("Ada Lovelace_4711_assignsubmission_file/minimath.py", code(MINIMATH_BUGGY))
-        archive.writestr("Alan Turing_4712_assignsubmission_file/minimath.py", correct_minimath(chain))
-        archive.writestr("worksheet.csv",
-                         "Identifier,Full name,Email address,Status,Grade,Maximum Grade,"
-                         "Last modified (grade)\n"
-                         "Participant 4711,Ada Lovelace,ADA@example.edu,,,100.00,-\n"
-                         "Participant 4712,Alan Turing,alan@example.edu,,,100.00,-\n")
-    sums = tmp_path / "sums.zip"
-    with zipfile.ZipFile(sums, "w") as archive:
-        archive.writestr("Ada Lovelace_5120_assignsubmission_file/sums.py", code(SUMS_CORRECT))
-        archive.writestr("Alan Turing_5121_assignsubmission_file/sums.py", code(SUMS_CORRECT))
-        archive.writestr("worksheet.csv",
-                         "Identifier,Full name,Email address,Status,Grade,Maximum Grade,"
-                         "Last modified (grade)\n"
-                         "Participant 5120,Ada Lovelace,ada@example.edu,,,10.00,-\n"
-                         "Participant 5121,Alan Turing,alan@example.edu,,,10.00,-\n")
+    minimath = moodle_download(tmp_path / "minimath.zip", {
+        "Ada Lovelace": (4711, ("minimath.py", code(MINIMATH_BUGGY))),
+        "Alan Turing": (4712, ("minimath.py", correct_minimath(chain)))})
+    sums = moodle_download(tmp_path / "sums.zip", {
+        "Ada Lovelace": (5120, ("sums.py", code(SUMS_CORRECT))),
+        "Alan Turing": (5121, ("sums.py", code(SUMS_CORRECT)))})
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "proctor", "--course", str(chain), "batch", "sums",
                           str(sums), "--with", f"minimath={minimath}", "-o", str(out), "--workers", "1",
@@ -258,7 +235,7 @@ def test_moodle_participant_ids_differ_and_with_reads_the_required_export(chain:
         correct_minimath(chain)).hexdigest()
     assert not (out / "minimath").exists() and (out / "grades.csv").exists()  # one assignment's layout
     sheet = list(csv.reader((out / "moodle_grading_worksheet.csv").open()))
-    assert [r[4] for r in sheet[1:]] == ["10.00", "10.00"]
+    assert [r[4] for r in sheet[1:]] == ["100.00", "100.00"]
 
 
 def test_one_nbgrader_tree_holds_both_assignments(chain: Path, tmp_path: Path) -> None:

@@ -14,14 +14,13 @@ The course is the dependency test course with a source notebook of ``sums`` (req
 
 from __future__ import annotations
 
-import os
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from test_batch_course import FILES, make_chain
 from test_gradescope_export import run
+from test_gradescope_export import simulate as gradescope
 
 from proctor.config import load_course
 from proctor.gradescope_export import export_gradescope
@@ -50,17 +49,8 @@ def test_the_released_readme_says_to_hand_in_both_files(chain: Path, tmp_path: P
 
 
 def simulate(chain: Path, tmp_path: Path, files: dict[str, str]) -> Path:
-    """Unpack the sums autograder where Gradescope would and place one submission."""
-    zpath = export_gradescope(load_course(chain).assignment("sums"), tmp_path / "export")
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(zpath) as archive:
-        archive.extractall(root / "source")
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    os.chmod(root / "run_autograder", 0o755)
-    (root / "submission").mkdir()
-    for name, key in files.items():
-        (root / "submission" / name).write_text(FILES[key] if key in FILES else key)
-    return root
+    """The sums autograder unpacked where Gradescope would, with one submission."""
+    return gradescope(tmp_path, files, None, load_course(chain).assignment("sums"))
 
 
 def test_the_export_holds_what_grading_on_the_required_work_needs(chain: Path, tmp_path: Path) -> None:

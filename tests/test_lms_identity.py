@@ -24,11 +24,10 @@ own sources, as cited per test; two assignments' downloads of one class are buil
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
-import nbformat
+from test_lms_real_formats import make_zip, notebook
 
 from proctor.lms import discover
 from proctor.lms.pick import choose
@@ -41,19 +40,6 @@ WORKSHEET = ("Identifier,Full name,Email address,ID number,Status,Grade,Maximum 
 
 def assignment(aid: str) -> SimpleNamespace:
     return SimpleNamespace(id=aid, notebook=Path(f"/c/{aid}.ipynb"))
-
-
-def notebook(code: str = "x = 1") -> bytes:
-    nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell(code))
-    return nbformat.writes(nb).encode()
-
-
-def make_zip(path: Path, members: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
 
 
 def identities(path: Path, aid: str, **kwargs) -> dict[str, str | None]:

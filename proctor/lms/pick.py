@@ -106,6 +106,17 @@ def choose(files: StudentFiles, prefer: str | None = None,
     return entry
 
 
+def _usable(candidate: Candidate) -> tuple[bytes, str | None]:
+    """A candidate's bytes, or why it cannot be graded (refused, unreadable, not code)."""
+    if candidate.error is not None:
+        return b"", candidate.error
+    try:
+        data = _data(candidate)
+    except OSError as exc:
+        return b"", f"{candidate.filename}: could not be read ({exc})"
+    return data, check_content(PurePosixPath(candidate.filename).name, data)
+
+
 def _is_code(candidate: Candidate) -> bool:
     return PurePosixPath(candidate.filename).suffix.lower() in SUFFIXES
 
@@ -132,14 +143,7 @@ def _bundled(dep: str, found: list[Candidate], who: str
     kept: Bundled | None = None
     records = []
     for candidate in sorted(found, key=lambda c: _rank(c, None)):
-        error = candidate.error
-        data = b""
-        if error is None:
-            try:
-                data = _data(candidate)
-            except OSError as exc:
-                error = f"could not be read ({exc})"
-        error = error or check_content(PurePosixPath(candidate.filename).name, data)
+        data, error = _usable(candidate)
         if error is not None:
             records.append(FileRecord(candidate.path, "error", who,
                                       f"{dep}'s work handed in with this submission, unusable: "
@@ -178,15 +182,7 @@ def _choose(files: StudentFiles, prefer: str | None
     problems: list[str] = []
     unusable: dict[int, str] = {}
     for candidate in ranked:
-        error = candidate.error
-        data = b""
-        if error is None:
-            try:
-                data = _data(candidate)
-            except OSError as exc:
-                error = f"{candidate.filename}: could not be read ({exc})"
-        if error is None:
-            error = check_content(PurePosixPath(candidate.filename).name, data)
+        data, error = _usable(candidate)
         if error is not None:
             problems.append(error)
             unusable[id(candidate)] = error
