@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -179,10 +180,7 @@ class Sandbox:
             # Let the zygote end on its own first: it kills its children and its wrapper
             # (unshare, bwrap) reaps it and exits. Killing the whole group at once would
             # orphan the zygote mid-exit, a zombie for whoever inherits it.
-            try:
-                self._proc.wait(timeout=_CLOSE_GRACE_S if self._ready else 0.0)
-            except subprocess.TimeoutExpired:
-                pass
+            _wait_exit(self._proc, _CLOSE_GRACE_S if self._ready else 0.0)
             try:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except OSError:
@@ -198,6 +196,31 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _wait_exit(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait at most ``timeout`` seconds for ``proc`` to exit, returning as soon as it has.
+
+    ``Popen.wait(timeout=...)`` polls, sleeping up to 50 ms between looks: a zygote that
+    exits in a millisecond cost every ``proctor grade`` ~60 ms. A pidfd (Linux 5.3+)
+    becomes readable the moment the process exits; it is opened only while the process is
+    unreaped (our child), so its pid cannot have been reused.
+    """
+    if timeout > 0 and proc.returncode is None and hasattr(os, "pidfd_open"):
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                select.select([fd], [], [], timeout)
+            finally:
+                os.close(fd)
+            timeout = 0.0
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 class Child:
