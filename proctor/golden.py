@@ -19,9 +19,12 @@ never unpickled.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import importlib.util
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -54,6 +57,23 @@ def loads(text: str) -> Any:
     return wire.decode(data["value"], buffers)
 
 
+@contextlib.contextmanager
+def _helpers_importable(graders: Path) -> Iterator[None]:
+    """The suite's directory on ``sys.path`` while its golden cases load and run, as the
+    plugin puts it there for the suite's tests: ``golden_cases.py`` imports the suite's
+    helpers by their plain names (``from _inputs import ...``). Taken off again after,
+    unless it was there already (inside a grading run)."""
+    where = str(Path(graders).resolve())
+    added = where not in sys.path
+    if added:
+        sys.path.insert(0, where)
+    try:
+        yield
+    finally:
+        if added and where in sys.path:
+            sys.path.remove(where)
+
+
 def case_functions(graders: Path) -> dict[str, Callable[[Any], Any]]:
     """The ``case_*`` functions of ``graders/golden_cases.py`` (empty if there is none)."""
     path = Path(graders) / GOLDEN_MODULE
@@ -62,14 +82,16 @@ def case_functions(graders: Path) -> dict[str, Callable[[Any], Any]]:
     spec = importlib.util.spec_from_file_location("_proctor_golden_cases", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with _helpers_importable(graders):
+        spec.loader.exec_module(module)
     return {name.removeprefix(CASE_PREFIX): fn for name, fn in sorted(vars(module).items())
             if name.startswith(CASE_PREFIX) and callable(fn)}
 
 
 def compute_cases(graders: Path, reference: Any) -> dict[str, str]:
     """Every golden case of ``graders`` run against ``reference``: ``{name: json text}``."""
-    return {name: dumps(fn(reference)) for name, fn in case_functions(graders).items()}
+    with _helpers_importable(graders):  # a case may import a helper when it runs
+        return {name: dumps(fn(reference)) for name, fn in case_functions(graders).items()}
 
 
 def write_cases(graders: Path, reference: Any, out_dir: Path) -> list[Path]:

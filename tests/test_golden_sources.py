@@ -121,3 +121,41 @@ def test_validate_fails_when_released_golden_files_drift(tmp_path):
     report = validate_assignment(assignment, isolation="rlimits")
     assert not report.ok
     assert [p for p in report.problems if released.name in p and "fresh computation" in p], report.text()
+
+
+HELPED_CASES = '''
+from _golden_helper import SHIFT
+
+
+def case_shifted(reference):
+    from _golden_later import SCALE  # imported only when the case runs
+    a = np.arange(4.0)
+    return {"a": a, "expected": reference.add(a, SHIFT) * SCALE}
+'''
+
+
+def test_golden_cases_import_the_suites_helpers_by_name(tmp_path):
+    """The engine puts the suite's directory on sys.path while golden_cases.py loads and
+    runs, as it does for the suite's tests, and takes it off after: no course file arranges
+    sys.path itself."""
+    import sys
+
+    from conftest import MINICOURSE
+
+    from proctor.golden import compute_cases, loads
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course, ignore=shutil.ignore_patterns("__pycache__"))
+    suite = course / "graders" / "minimath"
+    (suite / "_golden_helper.py").write_text("SHIFT = 3.0\n")
+    (suite / "_golden_later.py").write_text("SCALE = 2.0\n")
+    (suite / "golden_cases.py").write_text((suite / "golden_cases.py").read_text() + HELPED_CASES)
+    reference = import_reference(load_course(course / "course.toml").assignment("minimath"))
+    try:
+        cases = compute_cases(suite, reference)
+    finally:
+        for name in ("_golden_helper", "_golden_later"):
+            sys.modules.pop(name, None)
+    assert list(loads(cases["shifted"])["expected"]) == [6.0, 8.0, 10.0, 12.0]
+    assert str(suite.resolve()) not in sys.path
+    assert not [p for p in ROOT.glob("graders/*/golden_cases.py") if "sys.path" in p.read_text()]

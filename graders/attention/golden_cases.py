@@ -11,21 +11,17 @@ So each case here returns what its public test needs, computed once at release t
   variants evaluated on those inputs (a variant that cannot run on them is left out), in
   the builders' order, which breaks ties between variants that agree.
 
-``proctor release`` writes each case to ``checks/golden/<name>.json``; the official grade
-and ``proctor check`` both read those files.
+``proctor release`` writes each case to ``checks/golden/<name>.json`` for ``proctor check``;
+the official grade computes them from this file. Either way the engine puts this directory
+on the import path first, so the suite's helpers import by name, as in its tests.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-if str(Path(__file__).parent) not in sys.path:  # the suite's helpers, as the tests see them
-    sys.path.insert(0, str(Path(__file__).parent))
 
 from _decoding import Scenario, scenario
 from _inputs import WEIGHT_NAMES, new_entries, update
