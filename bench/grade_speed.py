@@ -92,22 +92,24 @@ def main() -> None:
 _PHASES = """
 import time, sys
 t0 = time.perf_counter()
-from proctor.cli import summary_text, write_outputs
-from proctor.sandbox.client import Sandbox
-box = Sandbox().start()  # as `proctor grade` does: the fork server starts first
-from proctor.runner import grade_submission
-t1 = time.perf_counter()
-from proctor.config import load_course
-assignment = load_course(sys.argv[1]).assignment("attention")
-t2 = time.perf_counter()
-with box:
+from proctor.cli import _collector_paused, summary_text, write_outputs
+from proctor.sandbox.client import Sandbox, on_one_cpu
+box = Sandbox().start()  # as `proctor grade` does: the fork server starts first,
+with box, on_one_cpu(), _collector_paused() as imported:  # then one CPU, no collections over imports
+    from proctor.runner import grade_submission
+    t1 = time.perf_counter()
+    from proctor.config import load_course
+    assignment = load_course(sys.argv[1]).assignment("attention")
+    imported()
+    t2 = time.perf_counter()
     result = grade_submission(assignment, sys.argv[2], sandbox=box).to_dict()
-t3 = time.perf_counter()
+    t3 = time.perf_counter()
+t3b = time.perf_counter()
 summary_text(result)
 t4 = time.perf_counter()
 write_outputs(result, __import__("pathlib").Path(sys.argv[3]))
 t5 = time.perf_counter()
-print(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+print(t1 - t0, t2 - t1, t3 - t2, t3b - t3, t4 - t3b, t5 - t4)
 """
 
 
@@ -146,8 +148,8 @@ def cold_start(submission: Path, isolation: str | None, runs: int = 7) -> None:
     print(f"`python -c \"import numpy\"` in the same run: median {med['numpy']:.3f} s")
     print(f"ratio: {med['grade'] / med['numpy']:.1f}x (target: at most 8x)")
     names = ("imports (cli, runner: pytest, hypothesis, numpy)", "course load (course.toml)",
-             "grading (suite collection and run, scoring)", "feedback: terminal summary",
-             "feedback: result.json and feedback.html (--out)")
+             "grading (suite collection and run, scoring)", "closing the sandbox",
+             "feedback: terminal summary", "feedback: result.json and feedback.html (--out)")
     print(f"breakdown, median of {runs} runs in one fresh interpreter each:")
     print(f"  {'interpreter start (python -c pass)':<52} {med['python']:.3f} s")
     for i, name in enumerate(names):

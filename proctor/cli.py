@@ -67,7 +67,7 @@ def output_folders(out: Path, submissions: list[Path]) -> list[Path]:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from proctor.sandbox.client import Sandbox
+    from proctor.sandbox.client import Sandbox, on_one_cpu
 
     paths = [Path(p) for p in args.submissions]
     for p in paths:
@@ -80,7 +80,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             check_out_folder(folder)
     # The fork server starts first: it imports numpy in its own process while this one
     # imports pytest and Hypothesis and loads the course.
-    with Sandbox(args.isolation).start() as sandbox, _collector_paused() as imported:
+    with Sandbox(args.isolation).start() as sandbox, on_one_cpu(), _collector_paused() as imported:
         from proctor.runner import grade_submission
 
         from dataclasses import replace

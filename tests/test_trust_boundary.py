@@ -47,6 +47,9 @@ PROBE = textwrap.dedent('''
     def echo(x):
         return x
 
+    def cpus():
+        return sorted(os.sched_getaffinity(0))
+
     def mutate(x):
         x[...] = 0
         return x
@@ -68,6 +71,28 @@ def probe(request, tmp_path_factory):
     with Sandbox(request.param) as box:
         session = StudentSession(box, read_submission(path), call_timeout_s=10, submission_timeout_s=120)
         yield request.param, StudentModule(session)
+        session.close()
+
+
+@pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _: ())(0)) < 2, reason="needs two CPUs")
+def test_a_child_runs_on_the_cpus_of_its_grader(tmp_path):
+    """`proctor grade` keeps itself and the submission's process on one CPU (on_one_cpu):
+    each of a submission's ~1,000 round trips is then a switch on that CPU, not a wake-up
+    of another one. Children spawned outside it may use every CPU the grader may."""
+    from proctor.sandbox.client import on_one_cpu
+
+    path = tmp_path / "probe.py"
+    path.write_text(PROBE)
+    every = sorted(os.sched_getaffinity(0))
+    with Sandbox() as box:
+        with on_one_cpu():
+            one = sorted(os.sched_getaffinity(0))
+            session = StudentSession(box, read_submission(path), call_timeout_s=10, submission_timeout_s=120)
+            assert len(one) == 1 and StudentModule(session).cpus() == one
+            session.close()
+        assert sorted(os.sched_getaffinity(0)) == every
+        session = StudentSession(box, read_submission(path), call_timeout_s=10, submission_timeout_s=120)
+        assert StudentModule(session).cpus() == every
         session.close()
 
 
