@@ -370,32 +370,6 @@ def _apply_requirements(outcome: TestResult, requires: tuple[str, ...],
     outcome.misconception = next((o.misconception for o in failed if o.misconception), None)
 
 
-def _hide_local_constants() -> Callable[[], None]:
-    """Stop Hypothesis drawing constants from whatever "local" modules are imported.
-
-    Since 6.131 Hypothesis sometimes draws numbers found in the source of imported modules
-    outside site-packages: proctor itself when installed editable, the suite's helpers, a
-    course's other code. Which of those a process has imported differs between students'
-    local checks and the official grade (and grows during a batch), so the same derandomized
-    test would try different examples. Returns the function that undoes it. Hypothesis has
-    no setting for this; if its internals move, the examples are merely no longer pinned.
-    """
-    try:
-        from hypothesis.internal.conjecture import providers
-
-        original, empty, cache = providers._get_local_constants, providers.Constants(), providers.CONSTANTS_CACHE
-    except (ImportError, AttributeError):
-        return lambda: None
-    providers._get_local_constants = lambda: empty
-    cache.cache.clear()  # constants chosen before, with the local ones in them
-
-    def restore() -> None:
-        providers._get_local_constants = original
-        cache.cache.clear()
-
-    return restore
-
-
 class _Unshrinkable(BaseException):
     """Carries a failure no smaller input would explain out of Hypothesis at once.
 
@@ -502,26 +476,19 @@ def _diagnosis(exc: BaseException | None) -> str | None:
 def _prepare_hypothesis(item: pytest.Item) -> None:
     """Run only the Hypothesis work whose results reach the student.
 
-    The explain phase's notes are never shown, and hidden tests never show their
-    counterexample, so shrinking one would cost seconds on every buggy submission for
-    nothing. Failures that do not depend on the input (see :func:`_input_independent`)
-    end the test at the first example instead of being shrunk. Generation is unchanged,
-    so the verdict is the same either way. (Suite modules are reused between runs, so
-    this must be idempotent.)
+    The phases come from the test's settings (``proctor.testing`` profiles; see
+    :func:`_graded_phases` for tests that bring their own). Failures that do not depend on
+    the input (see :func:`_input_independent`) end the test at the first example instead of
+    being shrunk; the seed derandomize derives is computed once (:func:`_pin_seed`).
+    Generation is unchanged, so the verdict is the same either way. (Suite modules are
+    reused between runs, so this must be idempotent.)
     """
     fn = getattr(item, "obj", None)
-    current = getattr(fn, "_hypothesis_internal_use_settings", None)
-    if current is None:
-        return
-    unused = {Phase.explain} | ({Phase.shrink} if _marker_arg(item, "visibility", HIDDEN) != PUBLIC else set())
-    phases = tuple(p for p in current.phases if p not in unused)
-    if phases != tuple(current.phases):
-        fn._hypothesis_internal_use_settings = settings(current, phases=phases)
-    handle = getattr(fn, "hypothesis", None)  # Hypothesis's documented hook for wrapping the test body
+    handle = getattr(fn, "hypothesis", None)  # Hypothesis's documented handle on a @given test
     if handle is None:
         return
-    if getattr(fn, "_hypothesis_internal_use_seed", None) is None:
-        _pin_seed(fn, handle.inner_test)
+    _graded_phases(fn, public=_marker_arg(item, "visibility", HIDDEN) == PUBLIC)
+    _pin_seed(fn, handle.inner_test)
     if not getattr(handle.inner_test, "_proctor_stops_at_first", False):
         # The suite's fixtures are not drawn inputs (left out of a shown example); a
         # parametrized argument is part of the example, as Hypothesis shows it.
@@ -530,20 +497,80 @@ def _prepare_hypothesis(item: pytest.Item) -> None:
         handle.inner_test = _stop_at_first(handle.inner_test, fixtures)
 
 
+# Hypothesis internals. Everything else here is Hypothesis's public API (settings profiles,
+# ``@seed``, ``derandomize``, the ``.hypothesis.inner_test`` hook). Each function below
+# uses one thing Hypothesis has no public API for, in one place, and does nothing if that
+# thing moves; its docstring says what grading then loses.
+
+
+def _graded_phases(fn: Any, *, public: bool) -> None:
+    """Drop the phases whose results nobody sees from a test whose own settings keep them.
+
+    A suite written as docs/authoring.md says needs nothing here: ``profile("public")``,
+    ``examples(n)`` and the loaded profile already leave out "explain" everywhere and
+    shrinking for hidden tests. A test that brings settings of its own (a hidden test with
+    plain ``@given``, or ``@settings(...)`` of its own) keeps them, less "explain", and less
+    shrinking if it is hidden. Hypothesis has no public way to read or change a decorated
+    test's settings (``@settings`` refuses a second application), so this replaces its
+    ``_hypothesis_internal_use_settings``. Without it such a test runs with its own phases:
+    the same verdict, slower, and a hidden failure's details taken from a shrunk input.
+    """
+    current = getattr(fn, "_hypothesis_internal_use_settings", None)
+    if not isinstance(current, settings):
+        return
+    unused = {Phase.explain} | (set() if public else {Phase.shrink})
+    phases = tuple(p for p in current.phases if p not in unused)
+    if phases != tuple(current.phases):
+        fn._hypothesis_internal_use_settings = settings(current, phases=phases)
+
+
 def _pin_seed(fn: Any, inner: Callable[..., Any]) -> None:
     """Give a derandomized test, once, the seed derandomize would derive on every run.
 
     Derandomized Hypothesis seeds each run from a digest of the test's source, and digests
-    it again for its example database (unused here): ~3.5 ms each, twice per property test
-    per submission. ``hypothesis.seed`` with that same digest gives the same examples; the
-    suite's modules are reused between runs, so it is computed once per process.
+    it again for its example database (unused here): 1-3 ms each, twice per property test
+    per submission. ``hypothesis.seed`` (public) with that same digest gives the same
+    examples; the suite's modules are reused between runs, so it is computed once per
+    process. The digest is ``hypothesis.internal.reflection.function_digest``, and the
+    database key is skipped through ``_hypothesis_internal_database_key``; without them
+    derandomize derives the same seed on every run, only slower. A test with its own
+    ``@seed`` keeps it.
     """
+    if getattr(fn, "_hypothesis_internal_use_seed", None) is not None:
+        return
     try:
         from hypothesis.internal.reflection import function_digest
     except ImportError:  # Hypothesis moved it: keep deriving it every run
         return
     hypothesis.seed(int.from_bytes(function_digest(inner), "big"))(fn)
     fn._hypothesis_internal_database_key = None  # database=None: nothing to look up
+
+
+def _hide_local_constants() -> Callable[[], None]:
+    """Stop Hypothesis drawing constants from whatever "local" modules are imported.
+
+    Since 6.131 Hypothesis sometimes draws numbers found in the source of imported modules
+    outside site-packages: proctor itself when installed editable, the suite's helpers, a
+    course's other code. Which of those a process has imported differs between students'
+    local checks and the official grade (and grows during a batch), so the same derandomized
+    test would try different examples. Returns the function that undoes it. Hypothesis has
+    no setting for this (6.155 neither); this replaces ``providers._get_local_constants``.
+    If its internals move, the examples are merely no longer pinned.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        original, empty, cache = providers._get_local_constants, providers.Constants(), providers.CONSTANTS_CACHE
+    except (ImportError, AttributeError):
+        return lambda: None
+    providers._get_local_constants = lambda: empty
+    cache.cache.clear()  # constants chosen before, with the local ones in them
+
+    def restore() -> None:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
+    return restore
 
 
 def _first_line(exc: BaseException) -> str:

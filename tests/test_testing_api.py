@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import proctor.testing as api
@@ -51,7 +51,11 @@ def test_one_derandomized_profile_per_visibility():
     for visibility in ("public", "hidden"):
         chosen = api.profile(visibility)
         assert chosen.derandomize and chosen.database is None and chosen.deadline is None
+        assert Phase.explain not in chosen.phases  # its notes are shown to nobody
     assert api.profile("public").max_examples < api.profile("hidden").max_examples
+    # The phases are public settings: a public check's failure is shrunk, a hidden test's not.
+    assert Phase.shrink in api.profile("public").phases
+    assert Phase.shrink not in api.examples(3).phases and Phase.explain not in api.examples(3).phases
 
 
 class _Record:
@@ -162,3 +166,55 @@ def test_a_cold_and_a_warm_run_give_the_same_result(tmp_path):
     cold, warm = json.loads(out.stdout.strip().splitlines()[-1])
     assert cold["output"].count("add") >= 100
     assert warm == cold
+
+
+SHRINK_TESTS = '''
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from proctor.testing import examples, profile
+
+pytestmark = pytest.mark.task("add")
+
+
+@examples(30)
+@given(st.integers(0, 2**16))
+def test_hidden_as_the_guide_says(student, n):
+    assert student.add(n, 1) == n + 1
+
+
+@given(st.integers(0, 2**16))
+def test_hidden_with_plain_given(student, n):
+    assert student.add(n, 2) == n + 2
+
+
+@pytest.mark.visibility("public")
+@settings(profile("public"), max_examples=30)
+@given(st.integers(0, 2**16))
+def test_public_check(student, n):
+    assert student.add(n, 3) == n + 3
+'''
+
+
+def test_public_failures_are_shrunk_and_hidden_ones_are_not(tmp_path):
+    """A public check shows the smallest failing input; a hidden test stops at its first
+    failing one, whether it takes its settings from examples() (Hypothesis's own settings)
+    or brings none (the plugin drops the phase)."""
+    import re
+
+    from proctor.config import load_course
+    from proctor.runner import grade_submission
+
+    course = tmp_path / "course"
+    shutil.copytree(MINICOURSE, course)
+    (course / "graders" / "minimath" / "test_shrinking.py").write_text(SHRINK_TESTS)
+    wrong = tmp_path / "wrong_from_1000.py"
+    wrong.write_text((MINICOURSE / "submissions" / "correct.py").read_text().replace(
+        "def add(a, b):\n", "def add(a, b):\n    if isinstance(a, int) and a >= 1000:\n        return a + b + 1\n"))
+    result = grade_submission(load_course(course / "course.toml").assignment("minimath"), wrong)
+    tests = {t.id.split("::")[-1]: t for t in result.tests if "test_shrinking" in t.id}
+    assert all(t.status == "failed" for t in tests.values()), {k: t.message for k, t in tests.items()}
+    assert "n=1000" in tests["test_public_check"].counterexample
+    for name in ("test_hidden_as_the_guide_says", "test_hidden_with_plain_given"):
+        failing = int(re.search(r"assert (\d+) ==", tests[name].message)[1])
+        assert failing > 1001 + 2, (name, tests[name].message)  # not shrunk to n=1000
