@@ -6,6 +6,7 @@ objects live here in a handle table; only plain values and handle numbers go bac
 
 from __future__ import annotations
 
+import inspect
 import os
 import resource
 import socket
@@ -158,7 +159,7 @@ class Server:
             return result
         if op == "getattr":
             value = getattr(self.handles.get(header["target"]), header["name"])
-            if callable(value) and not isinstance(value, np.ndarray) and unwrap_tensor(value) is value:
+            if inspect.isroutine(value):  # a method or function; a callable object is a handle
                 return {"__method__": True}
             return value
         if op == "assign":
