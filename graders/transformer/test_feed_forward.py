@@ -96,9 +96,11 @@ def test_forward_is_call(student: Any, check: Any, reference: Any, new_ffn: Any,
 
 @pytest.mark.requires("test_matches_reference")
 def test_parameters_are_the_weights(check: Any, new_ffn: Any, rng: Any) -> None:
-    """``parameters == [w1, b1, w2, b2]``: the very arrays, so writes show through."""
+    """``parameters == [w1, b1, w2, b2]``: the very arrays, so writes show through, and a call leaves them so."""
     weights = ffn_weights(rng, 4, 6)
-    params = new_ffn(weights).parameters
+    ffn = new_ffn(weights)
+    ffn(rng.standard_normal((2, 3, 4)))
+    params = ffn.parameters
     if callable(params) or not isinstance(params, (list, tuple)) or len(params) != 4:
         raise CheckFailure(
             "FeedForward.parameters should be the list attribute [w1, b1, w2, b2]; got "

@@ -36,8 +36,10 @@ def test_gelu_on_a_grid(student: Any, check: Any, golden: Any) -> None:
 
 @pytest.mark.requires("test_small_fixed_case")
 def test_attributes(student: Any) -> None:
-    """FeedForward(4, 6) has w1 (4, 6), b1 (6,), w2 (6, 4), b2 (4,), and parameters in that order."""
+    """FeedForward(4, 6) has w1 (4, 6), b1 (6,), w2 (6, 4), b2 (4,), parameters in that order, and keeps a (1, 3, 4) input's shape."""
     ffn = student.FeedForward(4, 6)
+    out = np.shape(to_float(ffn(np.ones((1, 3, 4)))))
+    assert out == (1, 3, 4), f"FeedForward(4, 6) of a (1, 3, 4) input should be (1, 3, 4); got {out}"
     shapes = {"w1": (4, 6), "b1": (6,), "w2": (6, 4), "b2": (4,)}
     for name, shape in shapes.items():
         got = np.shape(to_float(getattr(ffn, name)))
