@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,15 +34,16 @@ from proctor.journal import Journal
 from proctor.lms import discover
 from proctor.lms.archive import ArchiveLimits
 from proctor.lms.detect import moodle_template
-from proctor.lms.entry import SubmissionEntry
+from proctor.lms.entry import FileRecord, SubmissionEntry
 from proctor.lms.late import apply_late
+from proctor.lms.match import OwnWork, by_identity, grading_key, own_work
 from proctor.lms.outputs import (EXPORTS, RESULT, annotate, error_result, load_results,
                                  write_class_outputs, write_student)
 
 if TYPE_CHECKING:
-    from proctor.config import Assignment
+    from proctor.config import Assignment, Course
 
-__all__ = ["BatchSummary", "grade_bytes", "run_batch"]
+__all__ = ["BatchSummary", "Discovered", "discover_input", "grade_bytes", "run_batch"]
 
 JOURNAL = "journal.jsonl"
 PRELOAD = ["proctor._forkserver_lifeline", "proctor.batch", "proctor.runner", "proctor.submission",
@@ -119,11 +120,15 @@ def _sandbox(isolation: str | None) -> Any:
 
 
 def grade_bytes(assignment: Assignment, filename: str, data: bytes,
-                isolation: str | None = None) -> dict[str, Any]:
+                isolation: str | None = None, course: Course | None = None,
+                own: Sequence[tuple[str, str | None, bytes | None, str]] = ()) -> dict[str, Any]:
     """Grade one submission given as bytes; return ``{"result": dict}`` or ``{"failed": why}``.
 
     Runs in a worker process (local or Dask). The bytes are written to a private temp
-    directory under the original file name, since the engine reads a path.
+    directory under the original file name, since the engine reads a path. For an
+    assignment that requires others (``course`` given), ``own`` holds the student's file of
+    each required assignment as ``(id, filename, bytes, why)``, or ``(id, None, None, why)``
+    when there is none (a correct version is then used, and the result says ``why``).
     """
     from proctor.runner import grade_submission
 
@@ -131,8 +136,26 @@ def grade_bytes(assignment: Assignment, filename: str, data: bytes,
         with tempfile.TemporaryDirectory(prefix="proctor-sub-") as tmp:
             path = Path(tmp) / (Path(filename).name or "submission.py")
             path.write_bytes(data)
+            options: dict[str, Any] = {}
+            if course is not None and assignment.requires:
+                from dataclasses import replace
+
+                from proctor.dependencies import requirements
+
+                files: dict[str, Path | None] = {}
+                missing: dict[str, str] = {}
+                for dep, name, content, why in own:
+                    files[dep], missing[dep] = None, why
+                    if name is not None and content is not None:
+                        folder = Path(tmp) / "required" / dep  # apart from the submission
+                        folder.mkdir(parents=True)
+                        files[dep] = folder / (Path(name).name or f"{dep}.py")
+                        files[dep].write_bytes(content)
+                options["requirements"] = tuple(
+                    replace(r, missing=missing.get(r.assignment, "")) if r.own is None else r
+                    for r in requirements(course, assignment, files))
             result = grade_submission(assignment, path, isolation=isolation,
-                                      sandbox=_sandbox(isolation))
+                                      sandbox=_sandbox(isolation), **options)
             return {"result": result.to_dict()}
     except Exception as error:  # noqa: BLE001 - reported per student, the batch goes on
         box = getattr(_local, "box", None)
@@ -199,6 +222,42 @@ class Progress:
 # ------------------------------------------------------------------------- the batch
 
 
+@dataclass
+class Discovered:
+    """One input read and split into students, before anything is graded."""
+
+    input: Path
+    entries: list[SubmissionEntry]
+    ledger: list[FileRecord] = field(default_factory=list)  # every input file (files.csv)
+    notes: list[str] = field(default_factory=list)
+
+
+def discover_input(assignment: Assignment, input: Path, *,  # noqa: A002
+                   format: str | None = None,  # noqa: A002
+                   limits: ArchiveLimits = ArchiveLimits(), moodle_worksheet: Path | None = None,
+                   moodle_columns: str | None = None, moodle_groups: Path | None = None,
+                   course: Course | None = None) -> Discovered:
+    """Read ``input`` as ``assignment``'s submissions (format detected unless given). For an
+    assignment that requires others, ``course`` says which files are their work handed in
+    alongside. An input with no submission at all is a ProctorError."""
+    from proctor.lms import moodle as moodle_lms
+
+    ledger: list[FileRecord] = []
+    notes: list[str] = []
+    bundles = (course.handed_in_names(assignment)
+               if course is not None and getattr(assignment, "requires", ()) else None)
+    entries = discover(Path(input), assignment=assignment, format=format, limits=limits,
+                       moodle_worksheet=moodle_worksheet, ledger=ledger, notes=notes,
+                       moodle_columns=moodle_lms.parse_columns(moodle_columns),
+                       moodle_groups=moodle_lms.read_groups(moodle_groups)
+                       if moodle_groups else None, bundles=bundles)
+    if not entries:
+        raise ProctorError(f"{input}: no submissions found (expected a Canvas, Moodle, "
+                           f"Gradescope or nbgrader export, or a directory of "
+                           f"<student>.ipynb/.py files or <student>/ folders)")
+    return Discovered(Path(input), entries, ledger, notes)
+
+
 def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
               workers: int | None = None, scheduler: str | None = None,
               resume: bool = False, progress: bool = True, isolation: str | None = None,
@@ -208,13 +267,24 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
               hidden_visibility: str = "after_published",
               canvas_anonymous_map: Path | None = None, moodle_columns: str | None = None,
               moodle_groups: Path | None = None,
-              nbgrader_course: Path | None = None) -> BatchSummary:
+              nbgrader_course: Path | None = None, course: Course | None = None,
+              required: Mapping[str, Sequence[SubmissionEntry]] | None = None,
+              discovered: Discovered | None = None,
+              course_page: str | None = None) -> BatchSummary:
     """Grade every submission in ``input`` into ``out``; see the module docstring.
 
     ``resume`` continues a batch in ``out`` (required when ``out`` already has a
     journal, so two different runs never mix by accident). ``exports`` picks the class
     files (canvas, moodle, nbgrader, gradescope, dashboard, feedback). ``nbgrader_course``
     writes nbgrader's grades into that course's own gradebook instead of ``out``'s.
+
+    For an assignment that requires others (course.toml ``requires``), each submission is
+    graded on the student's own work of them (:mod:`proctor.lms.match`): handed in with it,
+    or the same student's entry in ``required`` (each required assignment's entries, by its
+    id: graded earlier in this run, or read from an export given for the purpose). ``course``
+    defaults to the one ``assignment`` comes from. ``discovered``: ``input`` already read.
+    ``course_page``: the course overview (a batch of several assignments) the dashboard
+    links back to, relative to ``out``.
     """
     started = time.monotonic()
     input, out = Path(input), Path(out)
@@ -225,20 +295,20 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
     from proctor.lms import canvas as canvas_lms, moodle as moodle_lms
     from proctor.lms.outputs import count_files
 
-    ledger: list = []
-    notes: list[str] = []
+    needs = tuple(getattr(assignment, "requires", ()))  # ids of the assignments it builds on
+    if needs and course is None:
+        from proctor.config import load_course
+
+        course = load_course(assignment.course_root)
     columns = moodle_lms.parse_columns(moodle_columns)
     anon_map = (canvas_lms.read_anonymous_map(canvas_anonymous_map)
                 if canvas_anonymous_map else None)  # read before grading: a bad file stops now
-    entries = discover(input, assignment=assignment, format=format, limits=limits,
-                       moodle_worksheet=moodle_worksheet, ledger=ledger, notes=notes,
-                       moodle_columns=columns,
-                       moodle_groups=moodle_lms.read_groups(moodle_groups)
-                       if moodle_groups else None)
-    if not entries:
-        raise ProctorError(f"{input}: no submissions found (expected a Canvas, Moodle, "
-                           f"Gradescope or nbgrader export, or a directory of "
-                           f"<student>.ipynb/.py files or <student>/ folders)")
+    if discovered is None:
+        discovered = discover_input(assignment, input, format=format, limits=limits,
+                                    moodle_worksheet=moodle_worksheet,
+                                    moodle_columns=moodle_columns, moodle_groups=moodle_groups,
+                                    course=course)
+    entries, ledger, notes = discovered.entries, discovered.ledger, list(discovered.notes)
     _check_suite(assignment)
     out.mkdir(parents=True, exist_ok=True)
     journal = Journal(journal_path)
@@ -250,10 +320,19 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
     if journal.damaged_lines:
         summary.problems.append(f"{JOURNAL}: ignored {journal.damaged_lines} line(s) cut "
                                 f"short by a crash")
+    found = {dep: by_identity(required[dep]) for dep in needs
+             if required is not None and dep in required}
+    work: dict[str, list[OwnWork]] = {}
+    if needs:
+        for entry in entries:
+            work[entry.key] = own_work(entry, needs, found)
+        summary.notes.extend(_requires_notes(assignment, entries, work, found))
 
     def finish(entry: SubmissionEntry, sha: str, result: dict[str, Any], status: str) -> None:
-        row = apply_late(annotate(result, entry, sha), assignment, entry.submitted_at,
+        row = apply_late(annotate(result, entry, entry_sha(entry)), assignment, entry.submitted_at,
                          late_marker=entry.late_marker, marker_days=late_marker_days)
+        if entry.key in work:
+            _record_own_work(row, work[entry.key], sha)
         summary.problems.extend(write_student(out, row, exports=exports,
                                               hidden_visibility=hidden_visibility,
                                               templates=getattr(assignment, "templates", None)))
@@ -264,7 +343,7 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
 
     todo: list[tuple[SubmissionEntry, str]] = []
     for entry in entries:
-        sha = entry.sha256() if entry.error is None else _error_sha(entry)
+        sha = grading_key(entry_sha(entry), work.get(entry.key, ()))
         if _already_done(out, journal, entry, sha):
             summary.skipped += 1
         elif _adopt(out, journal, entry, sha):
@@ -276,8 +355,11 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
 
     bar = Progress(len(todo), enabled=progress)
     grade = _dask_map if scheduler else _local_map
+    own = {key: [(w.assignment, w.filename, w.data, w.why) for w in found_work]
+           for key, found_work in work.items()}
     for (entry, sha), outcome in grade(assignment, todo, workers=summary.workers,
-                                       scheduler=scheduler, isolation=isolation):
+                                       scheduler=scheduler, isolation=isolation,
+                                       course=course if needs else None, own=own):
         if "result" in outcome:
             finish(entry, sha, outcome["result"], "graded")
         else:
@@ -294,13 +376,47 @@ def run_batch(assignment: Assignment, input: Path, out: Path, *,  # noqa: A002
         out, assignment, results, exports=exports, canvas_assignment_id=canvas_assignment_id,
         moodle_template=template, ledger=ledger, notes=summary.notes,
         canvas_anonymous_map=anon_map, nbgrader_course=nbgrader_course,
-        sources={e.key: e for e in entries}, problems=summary.problems)
+        sources={e.key: e for e in entries}, problems=summary.problems,
+        course_page=course_page)
     summary.outputs = {name: str(path) for name, path in written.items()}
     summary.duration_s = round(time.monotonic() - started, 3)
     from proctor.atomic import write_json
 
     write_json(out / SUMMARY, summary.to_dict())
     return summary
+
+
+def entry_sha(entry: SubmissionEntry) -> str:
+    """The submission's content hash (a rejected entry's: see ``_error_sha``)."""
+    return entry.sha256() if entry.error is None else _error_sha(entry)
+
+
+def _record_own_work(row: dict[str, Any], work: list[OwnWork], key: str) -> None:
+    """Keep, with the result, where each required file came from (or why there was none:
+    the result's ``dependencies`` say so to the student too)."""
+    row["student"]["requires"] = {w.assignment: w.record() for w in work}
+    row["student"]["grading_key"] = key
+
+
+def _requires_notes(assignment: Assignment, entries: list[SubmissionEntry],
+                    work: dict[str, list[OwnWork]],
+                    found: Mapping[str, Mapping[str, SubmissionEntry]]) -> list[str]:
+    """For the instructor: where each required assignment's work came from, in numbers."""
+    notes = []
+    gradable = [e for e in entries if e.error is None]
+    for index, dep in enumerate(assignment.requires):
+        picked = [work[e.key][index] for e in gradable]
+        bundled = sum(w.source == "bundled" for w in picked)
+        matched = sum(w.source == "batch" for w in picked)
+        text = (f"{assignment.id} requires {dep}: of {len(gradable)} gradable submissions, "
+                f"{matched} graded on the student's {dep} submission, {bundled} on the {dep} "
+                f"file handed in with them, {len(picked) - matched - bundled} on a correct "
+                f"{dep} (none of theirs found or usable)")
+        if dep not in found:
+            text += (f"; no {dep} submissions were given to this run: pass {dep}=INPUT too, "
+                     f"or --with {dep}=INPUT")
+        notes.append(text)
+    return notes
 
 
 def _error_sha(entry: SubmissionEntry) -> str:
@@ -327,7 +443,8 @@ def _adopt(out: Path, journal: Journal, entry: SubmissionEntry, sha: str) -> boo
     except (OSError, ValueError):
         return False
     student = result.get("student") or {}
-    if student.get("id") != entry.student_id or result.get("submission_sha256") != sha:
+    key = student.get("grading_key") or result.get("submission_sha256")
+    if student.get("id") != entry.student_id or key != sha:
         return False
     status = "rejected" if result.get("error") and entry.error else "graded"
     if result.get("error") and not entry.error:
@@ -343,6 +460,7 @@ Outcome = Iterator[tuple[tuple[SubmissionEntry, str], dict[str, Any]]]
 
 
 def _local_map(assignment: Assignment, todo: Work, *, workers: int, isolation: str | None,
+               course: Course | None = None, own: Mapping[str, Any] | None = None,
                **_: Any) -> Outcome:
     """Grade on local worker processes, at most 2 per worker in flight at once.
 
@@ -372,7 +490,8 @@ def _local_map(assignment: Assignment, todo: Work, *, workers: int, isolation: s
                     entry, _sha = item
                     try:
                         future = pool.submit(grade_bytes, assignment, entry.filename,
-                                             entry.read_bytes(), isolation)
+                                             entry.read_bytes(), isolation, course,
+                                             (own or {}).get(entry.key, ()))
                     except cf.process.BrokenProcessPool:
                         pending.append(item)
                         broken = True
@@ -403,6 +522,7 @@ def _local_map(assignment: Assignment, todo: Work, *, workers: int, isolation: s
 
 
 def _dask_map(assignment: Assignment, todo: Work, *, scheduler: str, isolation: str | None,
+              course: Course | None = None, own: Mapping[str, Any] | None = None,
               **_: Any) -> Outcome:
     """Grade on an existing Dask cluster: one task per submission, results as dicts."""
     if not todo:
@@ -426,12 +546,14 @@ def _dask_map(assignment: Assignment, todo: Work, *, scheduler: str, isolation: 
         pending = list(reversed(todo))
         items: dict[str, tuple[SubmissionEntry, str]] = {}
         remote = client.scatter(assignment, broadcast=True)
+        remote_course = client.scatter(course, broadcast=True) if course is not None else None
         queue = as_completed()
 
         def submit() -> None:
             entry, sha = item = pending.pop()
             future = client.submit(grade_bytes, remote, entry.filename, entry.read_bytes(),
-                                   isolation, key=f"proctor-grade-{entry.key}-{sha[:16]}",
+                                   isolation, remote_course, (own or {}).get(entry.key, ()),
+                                   key=f"proctor-grade-{entry.key}-{sha[:16]}",
                                    pure=False, retries=1)
             items[future.key] = item
             queue.add(future)

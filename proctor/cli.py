@@ -123,11 +123,28 @@ def write_outputs(result: dict[str, Any], out_dir: Path, templates: Path | None 
 
 # ---------------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace) -> int:
-    from proctor.validate import validate_assignment
+    from proctor.validate import course_requirements, validate_assignment
 
-    report = validate_assignment(_assignment(args), isolation=args.isolation)
-    print(report.text())
-    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    course = _course(args)
+    if args.assignment:
+        assignment = course.assignment(args.assignment)
+        report = validate_assignment(assignment, isolation=args.isolation,
+                                     requirements=course_requirements(course, assignment))
+        print(report.text())
+        return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    failed = []  # every assignment, each required one first: one line each
+    for aid in course.in_dependency_order():
+        assignment = course.assignment(aid)
+        report = validate_assignment(assignment, isolation=args.isolation,
+                                     requirements=course_requirements(course, assignment))
+        print(f"{aid}: {report.line()}", flush=True)
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+        if not report.ok:
+            failed.append(aid)
+    if failed:
+        print(f"validation FAILED for {', '.join(failed)}")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- release
@@ -158,21 +175,79 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- batch, export, dashboard
+def batch_work(tokens: list[str]) -> list[tuple[str, Path]]:
+    """``proctor batch``'s positional arguments: ``ID INPUT`` (one assignment), or one
+    ``ID=INPUT`` per assignment."""
+    if len(tokens) == 2 and "=" not in tokens[0]:
+        return [(tokens[0], Path(tokens[1]))]
+    work = []
+    for token in tokens:
+        aid, sep, path = token.partition("=")
+        if not sep or not aid.strip() or not path.strip():
+            raise ProctorError(f"batch: {token!r} is not ID=INPUT; give `proctor batch ID INPUT` "
+                               f"for one assignment, or ID=INPUT for each of several")
+        work.append((aid.strip(), Path(path.strip())))
+    return work
+
+
+def per_assignment(values: list[str] | None, ids: list[str], option: str) -> dict[str, str]:
+    """An option given per assignment: ``VALUE`` when one assignment is graded, else
+    ``ID=VALUE`` (the option repeated, one per assignment)."""
+    found: dict[str, str] = {}
+    for value in values or []:
+        aid, sep, rest = value.partition("=")
+        if sep and aid.strip() in ids:
+            found[aid.strip()] = rest.strip()
+        elif len(ids) == 1:
+            found[ids[0]] = value
+        else:
+            raise ProctorError(f"{option} {value}: with several assignments, give "
+                               f"{option} ID=VALUE for each one that needs it ({', '.join(ids)})")
+    return found
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from proctor.batch import run_batch
+    from proctor.course_batch import read_required, run_course_batch
 
+    course = _course(args)
+    work = batch_work(args.work)
+    ids = [aid for aid, _ in work]
+    for aid in ids:
+        course.assignment(aid)  # an unknown id: one line naming the known ones
     late_days = None if args.late_marker_days == "none" else float(args.late_marker_days)
-    summary = run_batch(
-        _assignment(args), Path(args.input), Path(args.out), workers=args.workers, scheduler=args.scheduler,
-        resume=args.resume, progress=not args.no_progress, isolation=args.isolation, format=args.format,
+    paths = {"moodle_worksheet": Path, "canvas_anonymous_map": Path, "canvas_assignment_id": str}
+    mine: dict[str, dict[str, Any]] = {}
+    for option, kind in paths.items():
+        flag = "--" + option.replace("_", "-")
+        for aid, value in per_assignment(getattr(args, option), ids, flag).items():
+            mine.setdefault(aid, {})[option] = kind(value)
+    options: dict[str, Any] = dict(
+        workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        progress=not args.no_progress, isolation=args.isolation, format=args.format,
         exports=[e for e in args.export.split(",") if e] if args.export else _default_exports(),
-        canvas_assignment_id=args.canvas_assignment_id,
-        moodle_worksheet=Path(args.moodle_worksheet) if args.moodle_worksheet else None,
         late_marker_days=late_days, hidden_visibility=args.hidden_visibility,
-        canvas_anonymous_map=Path(args.canvas_anonymous_map) if args.canvas_anonymous_map else None,
         moodle_columns=args.moodle_columns,
         moodle_groups=Path(args.moodle_groups) if args.moodle_groups else None,
         nbgrader_course=Path(args.nbgrader_course) if args.nbgrader_course else None)
+    with_inputs: dict[str, Path] = {}
+    for value in args.with_ or []:
+        aid, sep, path = value.partition("=")
+        if not sep or not aid.strip() or not path.strip():
+            raise ProctorError(f"--with {value}: expected ID=INPUT, an export of the required "
+                               f"assignment ID")
+        with_inputs[aid.strip()] = Path(path.strip())
+    if len(work) == 1:  # one assignment: OUT keeps the one-assignment layout
+        aid, input_path = work[0]
+        given = read_required(course, ids, with_inputs, format=args.format,
+                              moodle_columns=args.moodle_columns,
+                              moodle_groups=options["moodle_groups"])
+        summary: Any = run_batch(course.assignment(aid), input_path, Path(args.out), course=course,
+                                 required={dep: found.entries for dep, found in given.items()},
+                                 **options, **mine.get(aid, {}))
+    else:
+        summary = run_course_batch(course, work, Path(args.out), with_inputs=with_inputs,
+                                   per_assignment=mine, **options)
     print(summary.report())
     return EXIT_CHECK_FAILED if summary.failed else EXIT_OK
 
@@ -194,6 +269,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from proctor.dashboard import build_dashboard, load_results
 
+    if (Path(args.results) / "summary.json").is_file():
+        from proctor.course_batch import course_results, write_course_dashboard
+
+        columns = course_results(Path(args.results))
+        if columns:  # a batch of several assignments: rebuild the course overview
+            out = Path(args.out) if args.out else Path(args.results) / "dashboard.html"
+            write_course_dashboard(out, _course(args), columns, Path(args.results))
+            print(f"course dashboard: {out} ({', '.join(aid for aid, _ in columns)}; each "
+                  f"assignment's own: proctor dashboard {Path(args.results)}/ID)")
+            return EXIT_OK
     results = load_results(Path(args.results))
     if not results:
         raise ProctorError(f"{args.results}: no result.json files found")
@@ -205,20 +290,44 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- audit
 def cmd_audit(args: argparse.Namespace) -> int:
     from proctor.audit import run_audit
-    from proctor.audit.report import text_table, write_outputs
+    from proctor.audit.report import summary_line, text_table, write_outputs
 
-    assignment = _assignment(args)
+    course = _course(args)
     live = not args.quiet and sys.stderr.isatty()  # one rewritten line on a terminal only
     progress = (lambda line: print(f"\r\033[K{line[:100]}", end="", file=sys.stderr, flush=True)) if live else None
-    report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
-                       keep=Path(args.keep) if args.keep else None, progress=progress)
-    if progress is not None:
-        print(file=sys.stderr)
-    print(text_table(report))
-    out = Path(args.out) if args.out else Path("audit") / assignment.id
-    json_path, html_path = write_outputs(report, out)
-    print(f"audit: {html_path} and {json_path.name}")
-    return EXIT_OK if report["ok"] else EXIT_CHECK_FAILED
+
+    def audit(assignment: Any, out: Path) -> dict[str, Any]:
+        # (an assignment that builds on others is graded on correct versions of that work:
+        # the runner's default, so the audit judges its own suite)
+        report = run_audit(assignment, workers=args.workers or os.cpu_count() or 1, isolation=args.isolation,
+                           keep=Path(args.keep) / assignment.id if args.keep and not args.assignment
+                           else Path(args.keep) if args.keep else None, progress=progress)
+        if progress is not None:
+            print(file=sys.stderr)
+        write_outputs(report, out)
+        return report
+
+    if args.assignment:
+        assignment = course.assignment(args.assignment)
+        out = Path(args.out) if args.out else Path("audit") / assignment.id
+        report = audit(assignment, out)
+        print(text_table(report))
+        print(f"audit: {out / 'audit.html'} and audit.json")
+        return EXIT_OK if report["ok"] else EXIT_CHECK_FAILED
+    failed = []  # every assignment with an [audit] table, each required one first
+    for aid in course.in_dependency_order():
+        assignment = course.assignment(aid)
+        if assignment.audit is None:
+            print(f"{aid}: not audited (course.toml has no [assignments.{aid}.audit] table)")
+            continue
+        out = (Path(args.out) if args.out else Path("audit")) / aid
+        report = audit(assignment, out)
+        print(f"{aid}: {summary_line(report)}; {out / 'audit.html'}", flush=True)
+        if not report["ok"]:
+            failed.append(aid)
+    if failed:
+        print(f"audit FAILED for {', '.join(failed)}")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- parser
@@ -250,13 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "version is used")
 
     p = add("validate", cmd_validate, "check the solution gets full marks and the released stub gets zero")
-    p.add_argument("assignment")
+    p.add_argument("assignment", nargs="?", help="default: every assignment of the course, required ones first")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
 
     p = add("audit", cmd_audit, "judge the suite: reference, stub, correct alternatives, mutants and "
             "degenerate parts, against the thresholds in course.toml")
-    p.add_argument("assignment")
-    p.add_argument("--out", help="where to write audit.json and audit.html (default: audit/ASSIGNMENT)")
+    p.add_argument("assignment", nargs="?", help="default: every assignment with an [audit] table, "
+                   "required ones first, one line each")
+    p.add_argument("--out", help="where to write audit.json and audit.html (default: audit/ASSIGNMENT; "
+                   "for every assignment, OUT/ID)")
     p.add_argument("--workers", type=int, help="grading processes (default: all cores)")
     p.add_argument("--keep", help="also write every generated submission (mutants, degenerates...) here")
     p.add_argument("--isolation", choices=("bwrap", "unshare", "rlimits"))
@@ -273,9 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "SUBMISSION, e.g. --with hw1=../hw1/hw1.ipynb")
 
     p = add("batch", cmd_batch, "grade a whole class: an LMS export or a folder in, gradebooks and feedback out")
-    p.add_argument("assignment")
-    p.add_argument("input", metavar="INPUT", help="a Canvas/Moodle/Gradescope export, an nbgrader course's "
-                   "submitted/ tree, or a folder of files")
+    p.add_argument("work", nargs="+", metavar="ID=INPUT",
+                   help="ID INPUT, an assignment and its input (a Canvas/Moodle/Gradescope export, an nbgrader "
+                   "course's submitted/ tree, or a folder of files); for several assignments, "
+                   "ID=INPUT each: required ones are graded first, each into OUT/ID/, with the "
+                   "course's grades.csv and dashboard in OUT")
+    p.add_argument("--with", dest="with_", action="append", metavar="ID=INPUT",
+                   help="an export of an assignment the graded one requires (course.toml `requires`), "
+                   "not graded: each student's own work of it is found there")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", help="a Dask scheduler address, tcp://HOST:PORT, to grade on a cluster")
@@ -286,10 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the input's format (default: detected)")
     p.add_argument("--export", help="comma-separated outputs (default: all): "
                    "canvas,moodle,nbgrader,gradescope,dashboard,feedback")
-    p.add_argument("--canvas-assignment-id", help="the Canvas assignment id, for grades.csv's column")
-    p.add_argument("--moodle-worksheet", help="Moodle's downloaded grading worksheet CSV, to fill in")
-    p.add_argument("--canvas-anonymous-map", help="CSV 'anonymous id,Canvas user id', to put anonymously "
-                   "graded students in grades.csv")
+    p.add_argument("--canvas-assignment-id", action="append", metavar="[ID=]CANVAS_ID",
+                   help="the Canvas assignment id, for grades.csv's column (ID=... per assignment "
+                   "when grading several)")
+    p.add_argument("--moodle-worksheet", action="append", metavar="[ID=]CSV",
+                   help="Moodle's downloaded grading worksheet CSV, to fill in (ID=... per assignment)")
+    p.add_argument("--canvas-anonymous-map", action="append", metavar="[ID=]CSV",
+                   help="CSV 'anonymous id,Canvas user id', to put anonymously "
+                   "graded students in grades.csv (ID=... per assignment)")
     p.add_argument("--moodle-columns", help="worksheet headers when the site's language is not English or "
                    "German, e.g. id=Identificador,grade=Calificación,modified=...,max=...")
     p.add_argument("--moodle-groups", help="CSV 'group id or name,participant id': grade Moodle team "

@@ -220,6 +220,38 @@ class Course:
                 f"{_did_you_mean(id, self.assignments)}; known assignments: {known}"
             ) from None
 
+    def in_dependency_order(self, ids: Iterable[str] | None = None) -> list[str]:
+        """``ids`` (default: every assignment) with each required assignment before the
+        ones that require it, otherwise in course.toml's order. An id given twice counts once."""
+        wanted = list(dict.fromkeys(self.assignments if ids is None else ids))
+        for aid in wanted:
+            self.assignment(aid)  # an unknown id: one line listing the known ones
+        done: list[str] = []
+
+        def visit(aid: str) -> None:
+            if aid in done:
+                return
+            for dep in self.assignments[aid].requires:
+                if dep in wanted:
+                    visit(dep)
+            done.append(aid)
+
+        for aid in wanted:
+            visit(aid)  # load_course refuses cycles
+        return done
+
+    def handed_in_names(self, assignment: Assignment) -> dict[str, tuple[str, ...]]:
+        """The file stems that mean each required assignment's work when a student hands it
+        in with ``assignment``'s: its notebook's stem and the module it provides."""
+        names = {}
+        for dep in assignment.requires:
+            required = self.assignment(dep)
+            stems = [Path(required.notebook).stem]
+            if required.provides is not None:
+                stems.append(required.provides.module)
+            names[dep] = tuple(dict.fromkeys(stems))
+        return names
+
 
 # --------------------------------------------------------------------------- problems
 

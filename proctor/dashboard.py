@@ -7,6 +7,10 @@ need a human look (errors, timeouts, notebooks that failed to load, unreadable r
     results = load_results(Path("graded/"))          # every **/result.json below graded/
     build_dashboard(results, Path("graded/dashboard.html"))
 
+A batch over several assignments also writes a course overview (``build_course_dashboard``):
+each assignment's numbers, linking its own dashboard, and every student's scores across
+them, matched by the identity each LMS reader gives.
+
 It shares ``base.html.j2`` and ``style.css`` with the feedback page (proctor.feedback).
 Nothing here knows about a particular assignment.
 """
@@ -266,6 +270,7 @@ def build_dashboard(
     feedback_links: dict[str, str] | None = None,
     title: str = "Class dashboard",
     template_dir: Path | None = None,
+    course_page: str | None = None,
 ) -> Path:
     """Write the class dashboard to ``out_path`` (atomically) and return the path.
 
@@ -273,12 +278,106 @@ def build_dashboard(
     feedback page, relative to the dashboard's folder; without an entry, a ``feedback.html``
     next to the submission's ``result.json`` is linked. Remote URLs are never linked.
     ``template_dir`` lets a course override ``dashboard.html.j2`` (see proctor.feedback).
+    ``course_page``: the course overview this assignment's page belongs to (a local link).
     """
     out_path = Path(out_path)
     context = dashboard_context(results, out_path.parent, feedback_links)
     env = make_environment(template_dir)
-    html = env.get_template("dashboard.html.j2").render(title=title, **context)
+    html = env.get_template("dashboard.html.j2").render(
+        title=title, course_page=_relative_href(course_page, out_path.parent), **context)
     return write_text(out_path, html)
 
 
-__all__ = ["build_dashboard", "dashboard_context", "load_results"]
+# ------------------------------------------------------------------------- the course page
+
+
+def course_dashboard_context(assignments: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """The course overview's numbers. ``assignments``, in grading order (required ones
+    first), are dicts with ``id``, ``title``, ``max_score``, ``requires`` (ids), ``folder``
+    (its batch output, holding ``dashboard.html`` and each student's ``<key>/``) and
+    ``results`` (its result dicts, each with the batch's ``student`` block). A student is
+    one row across assignments by ``student.identity``; one without an identity gets a
+    row per assignment."""
+    out_dir = Path(out_dir)
+    students: dict[str, dict[str, Any]] = {}
+    views = []
+    for a in assignments:
+        good = [r for r in a["results"] if not is_corrupt(r)]
+        graded = [r for r in good if not r.get("error")]
+        percents = [percent(r) for r in graded]
+        view = {"id": a["id"], "title": a["title"], "max_score": a["max_score"],
+                "requires": list(a.get("requires") or ()), "submissions": len(good),
+                "graded": len(graded), "not_graded": len(good) - len(graded),
+                "mean": statistics.fmean(percents) if percents else None,
+                "median": statistics.median(percents) if percents else None,
+                "histogram": svg.histogram(svg.histogram_bins(percents), uid=f"hist-{a['id']}",
+                                           title=f"{a['title']}: score distribution"),
+                "href": _relative_href(str(Path(a["folder"]).resolve() / "dashboard.html"),
+                                       out_dir.resolve())
+                if (Path(a["folder"]) / "dashboard.html").is_file() else None,
+                "built_on": _built_on(a, graded)}
+        views.append(view)
+        for r in good:
+            student = r.get("student") or {}
+            key = student.get("identity") or f"{a['id']}:{student.get('id') or submission_name(r)}"
+            row = students.setdefault(key, {"identity": student.get("identity") or "",
+                                            "name": "", "cells": {}})
+            row["name"] = row["name"] or student.get("name") or str(student.get("id") or "")
+            page = Path(a["folder"]) / str(student.get("key") or "") / "feedback.html"
+            row["cells"][a["id"]] = {
+                "score": None if r.get("error") else r.get("score"),
+                "error": r.get("error"),
+                "href": _relative_href(str(page.resolve()), out_dir.resolve())
+                if student.get("key") and page.is_file() else None}
+    total_max = sum(float(a["max_score"]) for a in assignments)
+    rows = []
+    for key, row in students.items():
+        total = sum(float(c["score"] or 0.0) for c in row["cells"].values())
+        rows.append({**row, "total": total, "percent": 100.0 * fraction(total, total_max),
+                     "complete": all(a["id"] in row["cells"] and row["cells"][a["id"]]["score"]
+                                     is not None for a in assignments)})
+    rows.sort(key=lambda r: (r["name"].lower(), r["identity"]))
+    totals = [r["percent"] for r in rows]
+    bins = svg.histogram_bins(totals)
+    return {
+        "assignments": views, "students": rows, "n_students": len(rows),
+        "complete": sum(r["complete"] for r in rows),
+        "matched": sum(1 for r in rows if r["identity"]),
+        "total_max": total_max,
+        "mean": statistics.fmean(totals) if totals else None,
+        "median": statistics.median(totals) if totals else None,
+        "bins": bins, "histogram": svg.histogram(bins, uid="hist-course", title="Course totals",
+                                   counted="students"),
+        "proctor_version": proctor.__version__,
+    }
+
+
+def _built_on(assignment: dict[str, Any], graded: list[dict]) -> list[dict[str, Any]]:
+    """Per required assignment: how many grades used the student's own work of it, how many
+    a correct version because theirs was missing or unusable, and the tests that passed only
+    on a correct version (a bug in the student's own work, graded in its own assignment)."""
+    rows = []
+    for dep in assignment.get("requires") or ():
+        entries = [((r.get("dependencies") or {}).get(dep) or {}) for r in graded]
+        own = sum(1 for e in entries if isinstance(e, dict) and e.get("own") and not e.get("problem"))
+        rescued = sum(int(e.get("passed_only_with_correct") or 0) for e in entries if isinstance(e, dict))
+        helped = sum(1 for e in entries if isinstance(e, dict) and int(e.get("passed_only_with_correct") or 0))
+        rows.append({"id": dep, "own": own, "correct": len(graded) - own, "rescued": rescued,
+                     "helped": helped})
+    return rows
+
+
+def build_course_dashboard(assignments: list[dict[str, Any]], out_path: Path, *,
+                           title: str = "Course dashboard",
+                           template_dir: Path | None = None) -> Path:
+    """Write the course overview (each assignment, and every student across them) to
+    ``out_path`` and return the path; see :func:`course_dashboard_context`."""
+    out_path = Path(out_path)
+    context = course_dashboard_context(assignments, out_path.parent)
+    env = make_environment(template_dir)
+    html = env.get_template("course_dashboard.html.j2").render(title=title, **context)
+    return write_text(out_path, html)
+
+
+__all__ = ["build_course_dashboard", "build_dashboard", "course_dashboard_context",
+           "dashboard_context", "load_results"]

@@ -12,7 +12,11 @@
   (whose ``golden_cases.py`` grading computes the golden cases from: no release output);
 * ``proctor_src/`` — proctor's own source, so the grader runs the same version.
 
-At grading time ``run`` picks the student's file from ``submission/``, grades it in the
+At grading time ``run`` picks the student's file from ``submission/`` (for an assignment
+that builds on others, course.toml ``requires``, the student hands in that work too: a file
+named like a required assignment's notebook or module is their own work of it, loaded under
+its module name, never graded as this assignment's; the zip then also holds the required
+assignments' course.toml tables, files and correct stand-ins), grades it in the
 sandbox (student code runs as ``nobody`` when root and never sees the course files, which
 are root-only on top of not being mounted), applies the course's late policy to
 ``submission_metadata.json``'s ``created_at``, and writes ``results/results.json`` from
@@ -24,6 +28,7 @@ The root is ``$PROCTOR_AUTOGRADER_ROOT`` (default ``/autograder``) so it can be 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -110,28 +115,49 @@ def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text)
 
 
-def _course_toml(assignment: Assignment) -> str:
-    """course.toml reduced to this assignment, paths as they will be inside course/."""
+def _course_toml(assignment: Assignment, ids: list[str] | None = None) -> str:
+    """course.toml reduced to this assignment (and ``ids``, the assignments it builds on),
+    paths as they will be inside course/."""
     import tomllib
 
     source = Path(assignment.course_root) / "course.toml"
     text = source.read_text(encoding="utf-8")
     data = tomllib.loads(text)
     lines: list[str] = []
-    # Keep the instructor's file verbatim when it only has this one assignment; otherwise
-    # keep the [course] table and this assignment's tables, verbatim, in file order.
-    if list(data.get("assignments", {})) == [assignment.id]:
+    wanted = {assignment.id, *(ids or [])}
+    # Keep the instructor's file verbatim when it only has these assignments; otherwise
+    # keep the [course] table and these assignments' tables, verbatim, in file order.
+    if set(data.get("assignments", {})) == wanted:
         return text
     keep = False
-    prefix = f"[assignments.{assignment.id}"
+    prefixes = [f"[assignments.{aid}" for aid in sorted(wanted)]
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("["):
-            keep = stripped.startswith("[course]") or stripped.startswith(prefix + "]") or \
-                stripped.startswith(prefix + ".")
+            keep = stripped.startswith("[course]") or any(
+                stripped.startswith(prefix + "]") or stripped.startswith(prefix + ".")
+                for prefix in prefixes)
         if keep:
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _required(assignment: Assignment) -> list[Assignment]:
+    """The assignments ``assignment`` builds on, and theirs (course.toml ``requires``)."""
+    if not getattr(assignment, "requires", ()):
+        return []
+    from proctor.config import load_course
+
+    course = load_course(assignment.course_root)
+    order = course.in_dependency_order([assignment.id])
+    found: list[str] = []
+    todo = list(assignment.requires)
+    while todo:
+        dep = todo.pop()
+        if dep not in found:
+            found.append(dep)
+            todo.extend(course.assignment(dep).requires)
+    return [course.assignment(dep) for dep in course.in_dependency_order(found) if dep not in order]
 
 
 def export_gradescope(assignment: Assignment, out: Path) -> Path:
@@ -148,12 +174,24 @@ def export_gradescope(assignment: Assignment, out: Path) -> Path:
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         _script(archive, "setup.sh", SETUP_SH)
         _script(archive, "run_autograder", RUN_AUTOGRADER)
-        archive.writestr(f"{COURSE_DIR}/course.toml", _course_toml(assignment))
+        required = _required(assignment)  # loaded under their module names when grading
+        archive.writestr(f"{COURSE_DIR}/course.toml",
+                         _course_toml(assignment, [r.id for r in required]))
         archive.writestr(f"{COURSE_DIR}/{ASSIGNMENT_FILE}", assignment.id + "\n")
         templates = getattr(assignment, "templates", None)  # the course's student-facing text
-        for path in (Path(assignment.notebook), Path(assignment.graders),
-                     _reference_path(assignment), *([Path(templates)] if templates else [])):
-            _add_tree(archive, path, f"{COURSE_DIR}/{path.relative_to(root).as_posix()}")
+        paths = [Path(assignment.notebook), Path(assignment.graders), _reference_path(assignment),
+                 *([Path(templates)] if templates else [])]
+        for dep in required:  # what course.toml names for them, and their correct versions
+            paths += [Path(dep.notebook), Path(dep.graders), _reference_path(dep)]
+            if dep.provides is not None:
+                paths += [Path(dep.provides.stand_in),
+                          _reference_path(dataclasses.replace(dep, reference=dep.provides.service))]
+        added: set[str] = set()
+        for path in paths:
+            name = f"{COURSE_DIR}/{path.relative_to(root).as_posix()}"
+            if name not in added and not any(name.startswith(a + "/") for a in added):
+                added.add(name)
+                _add_tree(archive, path, name)
         _add_tree(archive, package, f"{SOURCE_DIR}/proctor")
         for name in ("pyproject.toml", "README.md", "LICENSE"):
             if (project / name).is_file():
@@ -224,20 +262,45 @@ def _grade(root: Path) -> dict[str, Any]:
     course_dir = root / "source" / COURSE_DIR
     _lock_down(course_dir)
     assignment_id = (course_dir / ASSIGNMENT_FILE).read_text().strip()
-    assignment = load_course(course_dir).assignment(assignment_id)
+    course = load_course(course_dir)
+    assignment = course.assignment(assignment_id)
     files = StudentFiles("student", None, "gradescope")
     files.candidates = [Candidate(m.name, m.source, m.error)
                         for m in read_tree(root / "submission")]
-    entry = choose(files, Path(assignment.notebook).stem)
+    # An assignment that builds on others: the student hands in that work too (the
+    # released README says so), each file under its own name; it is never graded as this one.
+    bundles = course.handed_in_names(assignment) if assignment.requires else None
+    entry = choose(files, Path(assignment.notebook).stem, bundles)
     if entry.error:
         return _failure(f"Nothing could be graded: {entry.error}. Submit your "
-                        f"{Path(assignment.notebook).name} (or a .py file).")
+                        f"{Path(assignment.notebook).name} (or a .py file)"
+                        + "".join(f", together with your {dep} work ({' or '.join(n + '.py' for n in names)}"
+                                  f" or a notebook)" for dep, names in (bundles or {}).items()) + ".")
     work = root / "proctor_work"
     work.mkdir(parents=True, exist_ok=True)
     path = work / entry.filename
     path.write_bytes(entry.read_bytes())
+    options: dict[str, Any] = {}
+    if assignment.requires:
+        from proctor.dependencies import requirements
+
+        own: dict[str, Path | None] = {}
+        for dep in assignment.requires:
+            bundled = entry.bundled.get(dep)
+            own[dep] = None
+            if bundled is not None:
+                (work / "required" / dep).mkdir(parents=True)
+                own[dep] = work / "required" / dep / bundled.filename
+                own[dep].write_bytes(bundled.read_bytes())
+        names = {dep: " or ".join(f"{n}.ipynb/{n}.py" for n in stems)
+                 for dep, stems in (bundles or {}).items()}
+        options["requirements"] = tuple(  # the result says why, in the student's terms
+            dataclasses.replace(r, missing=f"your submission has no {r.assignment} file "
+                                           f"({names.get(r.assignment, r.assignment)}); upload both "
+                                           f"files together to be graded on yours")
+            if r.own is None else r for r in requirements(course, assignment, own))
     try:
-        result = grade_submission(assignment, path).to_dict()
+        result = grade_submission(assignment, path, **options).to_dict()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["student"] = {"note": entry.note}

@@ -220,7 +220,26 @@ def _readme(assignment: Assignment, notebook_name: str, written_answers: bool) -
                       lstrip_blocks=True, keep_trailing_newline=True)  # Markdown: no HTML escaping
     return env.get_template(README_TEMPLATE).render(
         title=assignment.title, assignment=assignment.id, notebook=notebook_name,
-        module=Path(notebook_name).stem + ".py", wheel=wheel_name(), written_answers=written_answers)
+        module=Path(notebook_name).stem + ".py", wheel=wheel_name(), written_answers=written_answers,
+        requires=_required_work(assignment))
+
+
+def _required_work(assignment: Assignment) -> list[dict[str, str]]:
+    """What the README says of each assignment this one builds on (course.toml ``requires``):
+    its title, the module the student's code imports, and its notebook's file name."""
+    ids = tuple(getattr(assignment, "requires", ()))
+    if not ids:
+        return []
+    from proctor.config import load_course
+
+    course = load_course(assignment.course_root)
+    found = []
+    for dep in ids:
+        required = course.assignment(dep)
+        module = required.provides.module if required.provides else Path(required.notebook).stem
+        found.append({"id": dep, "title": required.title, "module": module,
+                      "notebook": Path(required.notebook).name})
+    return found
 
 
 def _requirements() -> str:

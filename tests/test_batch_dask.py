@@ -67,3 +67,28 @@ def test_a_scheduler_without_workers_is_one_clear_error(tmp_path):
             run_batch(assignment, subs, tmp_path / "out", scheduler=empty.scheduler_address,
                       progress=False)
     assert "\n" not in str(caught.value)
+
+
+def test_a_course_batch_on_dask_grades_the_dependent_on_the_students_own_work(cluster, tmp_path):
+    """The course and each student's required file reach the Dask task (scattered and
+    passed as bytes): the same verdicts as the local pool (tests/test_batch_course.py)."""
+    from test_batch_course import FILES, code, correct_minimath, make_chain
+
+    from proctor.course_batch import run_course_batch
+
+    chain = make_chain(tmp_path / "course")
+    for aid, files in (("minimath", {"ada": correct_minimath(chain),
+                                     "alan": code(FILES["subs/minimath_buggy.py"])}),
+                       ("sums", {"ada": code(FILES["subs/sums_correct.py"]),
+                                 "alan": code(FILES["subs/sums_correct.py"])})):
+        (tmp_path / aid).mkdir()
+        for who, data in files.items():
+            (tmp_path / aid / f"{who}.py").write_bytes(data)
+    out = tmp_path / "out"
+    summary = run_course_batch(load_course(chain), [("minimath", tmp_path / "minimath"),
+                                                    ("sums", tmp_path / "sums")], out,
+                               scheduler=cluster.scheduler_address, progress=False)
+    assert [summary.assignments[a].graded for a in summary.order] == [2, 2]
+    alan = json.loads((out / "sums" / "alan" / "result.json").read_text())
+    assert alan["score"] == 20 and alan["dependencies"]["minimath"]["own"]["file"] == "alan.py"
+    assert alan["dependencies"]["minimath"]["passed_only_with_correct"] == 3

@@ -260,3 +260,65 @@ def test_dashboard_leads_with_the_most_frequent_misconceptions(tmp_path: Path) -
     assert "advice about softmax_axis" in rows[0].text()
     assert rows[0].find("a").attrs["href"] == "ann/feedback.html#fix-2"
     assert rows[1].find("a").attrs["href"] == "ann/feedback.html#fix-1"
+
+
+# --- the course overview ----------------------------------------------------------------
+
+def _course_result(aid: str, sid: str, identity: str | None, score: float | None, max_score: float,
+                   **extra) -> dict:
+    row = {"assignment": aid, "submission": f"{aid}.py", "score": score or 0.0, "max_score": max_score,
+           "tasks": {}, "tests": [], "student": {"id": sid, "key": sid, "name": sid.title(),
+                                                  "identity": identity}, **extra}
+    if score is None:
+        row["error"] = "not valid JSON"
+    return row
+
+
+def test_course_overview_matches_students_across_assignments(tmp_path: Path) -> None:
+    """One row per identity whatever each assignment calls the student (Moodle's
+    participant ids differ per assignment); no identity: a row per assignment; scores link
+    to each assignment's feedback; the dependent assignment's use of the students' own work
+    is counted; everything escaped and self-contained."""
+    from proctor.dashboard import build_course_dashboard, course_dashboard_context
+
+    for folder, key in (("hw1", "4711"), ("hw2", "5120")):
+        (tmp_path / folder / key).mkdir(parents=True)
+        (tmp_path / folder / key / "feedback.html").write_text("<p>x</p>")
+    (tmp_path / "hw1" / "dashboard.html").write_text("<p>x</p>")
+    own = {"hw1": {"own": {"file": "hw1.py", "sha256": "ab"}, "problem": None,
+                   "passed_only_with_correct": 2}}
+    missing = {"hw1": {"own": None, "problem": "no hw1 submission", "passed_only_with_correct": 0}}
+    evil = "<script>alert(1)</script>"
+    assignments = [
+        {"id": "hw1", "title": evil, "max_score": 10, "requires": (), "folder": tmp_path / "hw1",
+         "results": [_course_result("hw1", "4711", "email:ada@x.edu", 5, 10),
+                     _course_result("hw1", "4712", "email:alan@x.edu", None, 10)]},
+        {"id": "hw2", "title": "Two", "max_score": 20, "requires": ("hw1",), "folder": tmp_path / "hw2",
+         "results": [_course_result("hw2", "5120", "email:ada@x.edu", 20, 20, dependencies=own),
+                     _course_result("hw2", "5121", "email:alan@x.edu", 10, 20, dependencies=missing),
+                     _course_result("hw2", "anon_q", None, 20, 20, dependencies=missing)]}]
+    context = course_dashboard_context(assignments, tmp_path)
+    rows = {r["identity"] or r["name"]: r for r in context["students"]}
+    assert set(rows) == {"email:ada@x.edu", "email:alan@x.edu", "Anon_Q"}
+    ada = rows["email:ada@x.edu"]
+    assert (ada["total"], ada["complete"]) == (25.0, True)
+    assert ada["cells"]["hw1"]["href"] == "hw1/4711/feedback.html"
+    assert ada["cells"]["hw2"]["href"] == "hw2/5120/feedback.html"
+    assert rows["email:alan@x.edu"]["cells"]["hw1"]["score"] is None  # not gradable
+    assert not rows["email:alan@x.edu"]["complete"] and rows["Anon_Q"]["cells"].keys() == {"hw2"}
+    views = {a["id"]: a for a in context["assignments"]}
+    assert views["hw1"]["href"] == "hw1/dashboard.html" and views["hw2"]["href"] is None
+    assert (views["hw1"]["graded"], views["hw1"]["not_graded"]) == (1, 1)
+    assert views["hw2"]["built_on"] == [{"id": "hw1", "own": 1, "correct": 2, "rescued": 2,
+                                         "helped": 1}]
+    assert context["total_max"] == 30 and context["complete"] == 1
+
+    html = build_course_dashboard(assignments, tmp_path / "dashboard.html", title=evil).read_text()
+    root = parse_html(html)
+    assert root.find("script") is None and "&lt;script&gt;" in html
+    assert external_references(html) == [] and not re.search(r"https?://", html)
+    levels = [int(e.tag[1]) for e in root.iter() if re.fullmatch(r"h[1-6]", e.tag)]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in pairwise(levels))
+    assert all(th.attrs.get("scope") in {"col", "row"} for th in root.find_all("th"))
+    assert 'data-requires="hw1" data-own="1" data-correct="2"' in html
+    assert section(root, "totals").find("svg").attrs["role"] == "img"

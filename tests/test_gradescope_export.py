@@ -43,10 +43,12 @@ def test_zip_has_scripts_course_and_source(tmp_path):
     assert "[assignments.attention]" in toml
 
 
-def simulate(tmp_path: Path, files: dict[str, str], created_at: str | None) -> Path:
-    """Unpack the zip where Gradescope would and place a submission, as Gradescope does."""
-    course = make_course(tmp_path / "course")
-    assignment = load_course(course).assignment("tiny")
+def simulate(tmp_path: Path, files: dict[str, str], created_at: str | None,
+             assignment=None) -> Path:
+    """Unpack the zip where Gradescope would and place a submission, as Gradescope does
+    (``assignment``'s autograder; default the tiny course's)."""
+    if assignment is None:
+        assignment = load_course(make_course(tmp_path / "course")).assignment("tiny")
     zpath = export_gradescope(assignment, tmp_path / "export")
     root = tmp_path / "autograder"
     with zipfile.ZipFile(zpath) as archive:

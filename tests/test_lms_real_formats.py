@@ -289,7 +289,7 @@ def test_a_german_worksheet_is_read_by_its_own_headers(tmp_path):
     Bewertung column of the right rows (the sheet's own positions), identifiers untouched."""
     template = read_worksheet(WORKSHEET_DE)
     assert template.columns == {"id": 0, "grade": 4, "max": 5, "modified": 8,
-                                "submitted": 7}
+                                "submitted": 7, "email": 2}
     entries, _, _ = discover_with_ledger(make_zip(tmp_path / "m.zip", MOODLE_41))
     rows = [scored(entries["4711"], 73.5), scored(entries["4715"], 50)]
     out = write_worksheet(rows, tmp_path / "out.csv", max_score=100, template=template)

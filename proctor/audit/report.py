@@ -51,6 +51,15 @@ def text_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary_line(report: dict[str, Any]) -> str:
+    """One line for a course-wide audit: the verdict, and the checks that failed (or how
+    many held), the mutants and the time."""
+    failed = [f"{c['check']} {c['value']} (required {c['threshold']})" for c in report["checks"] if not c["ok"]]
+    verdict = ("FAILED: " + "; ".join(failed)) if failed else f"passed: {len(report['checks'])} checks hold"
+    return (f"{verdict} ({len(report['mutants'])} mutants, {len(report['degenerates'])} degenerates, "
+            f"{report['timing'].get('total_s', 0):g} s)")
+
+
 def html_page(report: dict[str, Any], template_dir: Path | None = None) -> str:
     from proctor.feedback import make_environment
 

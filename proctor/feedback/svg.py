@@ -238,8 +238,10 @@ def histogram_bins(percents: Sequence[float], bins: int = 10) -> list[Bin]:
     return [Bin(i * width, (i + 1) * width, c) for i, c in enumerate(counts)]
 
 
-def histogram(bins: Sequence[Bin], *, uid: str = "hist", title: str = "Score distribution") -> Markup:
-    """A bar chart of ``bins`` with the count printed above every bar."""
+def histogram(bins: Sequence[Bin], *, uid: str = "hist", title: str = "Score distribution",
+              counted: str = "submissions") -> Markup:
+    """A bar chart of ``bins`` with the count printed above every bar; ``counted`` names
+    what the bars count (the y axis)."""
     W, H = 560, 260
     left, right, top, bottom = 44, 10, 20, 212
     n = max(len(bins), 1)
@@ -251,7 +253,7 @@ def histogram(bins: Sequence[Bin], *, uid: str = "hist", title: str = "Score dis
         (f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" '
          f'aria-labelledby="{tid} {did}" preserveAspectRatio="xMidYMid meet">'),
         f'<title id="{tid}">{escape(title)}</title>',
-        f'<desc id="{did}">Number of submissions per score range: {escape(desc)}.</desc>',
+        f'<desc id="{did}">Number of {escape(counted)} per score range: {escape(desc)}.</desc>',
     ]
     for tick in sorted({0, peak // 2, peak}):
         y = bottom - tick / peak * (bottom - top)
@@ -280,6 +282,6 @@ def histogram(bins: Sequence[Bin], *, uid: str = "hist", title: str = "Score dis
     cy = (top + bottom) / 2
     out.append(f'<text class="axis-label" x="12" y="{_f(cy)}" font-size="12" '
                f'text-anchor="middle" fill="{TEXT}" transform="rotate(-90 12 {_f(cy)})">'
-               f'submissions</text>')
+               f'{escape(counted)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -12,6 +12,11 @@ How Canvas names each file (canvas-lms ``app/models/content_zipper.rb``: ``get_f
   attachment id;
 * a name already in the zip gets ``-1``, ``-2``... before its extension.
 
+The user id is the student's across the course (``identity`` ``canvas:<user id>``, so a
+dependent assignment's download finds the same student's earlier work); an anonymous id
+belongs to one submission of one assignment (``submissions.anonymous_id``), so an
+anonymous submission has no identity and is matched to nothing.
+
 ``LATE`` is read in any case (older Canvas lower-cased the whole name). The zip carries no
 submission time, so lateness is the marker alone. Canvas's own reader of these names
 (``Assignment#infer_comment_context_from_filename``) takes the first two all-digit parts as
@@ -81,13 +86,14 @@ def read(members: list[Member], unassigned: list[FileRecord] | None = None
             continue
         if parts["anon"]:
             sid, extra = f"anon_{parts['anon']}", {"canvas_anonymous_id": parts["anon"]}
-            name = None
+            name, identity = None, None
         else:
             sid, extra = parts["uid"], {"canvas_user_id": parts["uid"]}
-            name = parts["name"] or None
+            name, identity = parts["name"] or None, f"canvas:{parts['uid']}"
         filename = parts["orig"] or f"{parts['entry']}.html"
         order = (int(parts["att"]),) if parts["att"] else (-1,)
-        files = add_candidate(students, sid, StudentFiles(sid, name, FORMAT, extra=extra),
+        files = add_candidate(students, sid, StudentFiles(sid, name, FORMAT, extra=extra,
+                                                          identity=identity),
                               Candidate(filename, member.source, member.error, order=order,
                                         path=member.name))
         files.late_marker = files.late_marker or parts["late"]

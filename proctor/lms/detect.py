@@ -14,6 +14,7 @@ superseded, extra beside a graded file, or an error with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,8 @@ def discover(input: Path, *, assignment: Assignment | None = None, format: str |
              ledger: list[FileRecord] | None = None,
              moodle_columns: dict[str, str] | None = None,
              moodle_groups: dict[str, list[str]] | None = None,
-             notes: list[str] | None = None) -> list[SubmissionEntry]:
+             notes: list[str] | None = None,
+             bundles: Mapping[str, Collection[str]] | None = None) -> list[SubmissionEntry]:
     """Every student's submission in ``input`` (a directory or a zip), sorted by student id.
 
     ``assignment`` (a ``proctor.config.Assignment``) names the preferred file (its
@@ -71,6 +73,8 @@ def discover(input: Path, *, assignment: Assignment | None = None, format: str |
     cannot be read at all (or a Moodle team download without ``moodle_groups``, or a
     worksheet without a needed column) raises ``SubmissionError``. ``ledger`` receives a
     record per input file; ``notes`` receives lines the instructor should read.
+    ``bundles`` names the files that are a required assignment's work handed in alongside
+    (``Course.handed_in_names``; see ``proctor.lms.pick``).
     """
     input = Path(input)
     members = read_input(input, limits)
@@ -115,7 +119,7 @@ def discover(input: Path, *, assignment: Assignment | None = None, format: str |
         for candidate in files.candidates:
             if not candidate.path:
                 candidate.path = paths.get(id(candidate.source), "")
-    entries = [choose(files, prefer) for files in students]
+    entries = [choose(files, prefer, bundles) for files in students]
     if sheet is not None:
         for entry in entries:
             entry.extra["moodle_worksheet"] = True

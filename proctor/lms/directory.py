@@ -1,7 +1,8 @@
 """A plain directory (or zip) of submissions: ``<student>.ipynb`` or ``<student>/<files>``.
 
 The fallback when no LMS naming convention is recognised; the student id is the file's
-stem or the folder's name. Top-level files that are not code (a README, a roster CSV)
+stem or the folder's name, which is also its ``identity`` across assignments
+(``name:<student>``: folders of different assignments name a student alike). Top-level files that are not code (a README, a roster CSV)
 are ignored rather than mistaken for students.
 """
 
@@ -29,6 +30,7 @@ def read(members: list[Member]) -> list[StudentFiles]:
             student, filename = path.stem, member.name
         else:
             student, filename = parts[0], "/".join(parts[1:])
-        add_candidate(students, student, StudentFiles(student, None, FORMAT),
+        add_candidate(students, student, StudentFiles(student, None, FORMAT,
+                                                      identity=f"name:{student}"),
                       Candidate(filename, member.source, member.error, path=member.name))
     return list(students.values())

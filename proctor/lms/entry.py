@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Candidate", "FileRecord", "StudentFiles", "SubmissionEntry", "safe_id"]
+__all__ = ["Bundled", "Candidate", "FileRecord", "StudentFiles", "SubmissionEntry", "safe_id"]
 
 KINDS = ("graded", "superseded", "extra", "error")
 
@@ -45,6 +45,14 @@ class SubmissionEntry:
     (Canvas). ``extra`` holds format details the writers need (Canvas user id, Moodle
     participant id, Gradescope submission id, email). ``key`` is the directory-safe,
     unique name of the student's output folder ``DIR/<key>/``.
+
+    ``identity`` names the student the same way in every assignment of the course on the
+    platform (``student_id`` need not: Moodle's participant id is per assignment), so a
+    dependent assignment's submission finds the same student's submission of the work it
+    builds on; None when the input gives no such name (an anonymous Canvas submission, a
+    Moodle download without a worksheet). Each format reader says what it uses.
+    ``bundled`` holds a required assignment's file handed in with this submission (by that
+    assignment's id), kept apart so it is never graded as this assignment's.
     """
 
     student_id: str
@@ -59,6 +67,8 @@ class SubmissionEntry:
     extra: dict[str, Any] = field(default_factory=dict)
     key: str = ""
     files: list[FileRecord] = field(default_factory=list)  # this student's input files
+    identity: str | None = None
+    bundled: dict[str, Bundled] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -75,6 +85,17 @@ class SubmissionEntry:
     def sha256(self) -> str:
         """Content hash: with the student id it keys the journal, so a changed file regrades."""
         return hashlib.sha256(self.read_bytes()).hexdigest()
+
+
+@dataclass
+class Bundled:
+    """A required assignment's file a student handed in together with a dependent one."""
+
+    filename: str
+    source: Path | bytes
+
+    def read_bytes(self) -> bytes:
+        return self.source if isinstance(self.source, bytes) else self.source.read_bytes()
 
 
 @dataclass
@@ -100,6 +121,7 @@ class StudentFiles:
     late_marker: bool = False
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    identity: str | None = None  # see SubmissionEntry.identity
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")

@@ -3,7 +3,9 @@
 The export holds ``submission_metadata.yml`` (keys ``submission_<id>``, each with
 ``:submitters:`` — ``:name:``, ``:sid:``, ``:email:`` — and ``:created_at:``) and one
 ``submission_<id>/`` folder of files per submission. A group submission gives one entry
-per submitter, sharing the same files, so every member gets a gradebook row.
+per submitter, sharing the same files, so every member gets a gradebook row. A submitter's
+``identity`` across the course's assignments is ``email:<address>`` (lower case; the
+account's, the same in every assignment), else ``sid:<student id>`` from the roster.
 
 ``results_json`` turns a proctor result into Gradescope's autograder format: top-level
 ``score``, ``execution_time``, ``output``, ``visibility``, ``stdout_visibility`` and
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import SubmissionError
+from proctor.feedback.built_on import built_on_lines
 from proctor.result import load_notes
 from proctor.lms.archive import Member
 from proctor.lms.entry import Candidate, StudentFiles
@@ -92,10 +95,13 @@ def read(members: list[Member]) -> list[StudentFiles]:
         for person in submitters or [{}]:
             person = person if isinstance(person, dict) else {}
             sid = str(_key(person, "sid") or _key(person, "email") or folder)
+            email = str(_key(person, "email") or "").strip().lower()
+            roster = str(_key(person, "sid") or "").strip()
             entry = StudentFiles(
                 sid, _key(person, "name"), FORMAT, submitted_at=created,
                 extra={"gradescope_submission": str(folder),
-                       "email": _key(person, "email") or ""})
+                       "email": _key(person, "email") or ""},
+                identity=f"email:{email}" if email else f"sid:{roster}" if roster else None)
             if files is None:
                 entry.error = f"{folder}: listed in {METADATA} but has no files in the export"
             else:
@@ -165,6 +171,7 @@ def results_json(result: dict[str, Any], *, hidden_visibility: str = "after_publ
         before = "" if withheld else f" (score before penalty {float(late.get('raw_score', 0)):.2f})"
         summary.append(f"Late penalty {late['penalty_fraction'] * 100:.0f}% applied{before}.")
     summary += _load_lines(result.get("load"))
+    summary += built_on_lines(result)  # which of the student's files a dependent grade used
     note = (result.get("student") or {}).get("note")
     if note:
         summary.append(note)

@@ -13,7 +13,12 @@ marks the download as a team one, which needs a group-to-member map (a worksheet
 per participant).
 
 The participant id is per assignment and is what the worksheet's identifier
-("Participant 4711"; German "Teilnehmer/in 4711") ends with. The worksheet importer
+("Participant 4711"; German "Teilnehmer/in 4711") ends with. What names a student across
+assignments is a user identity field the worksheet shows beside it (``gradingtable.php``
+adds a column per field of the site's ``showuseridentity``, headed by the field's name:
+"Email address", "ID number"): the entry's ``identity`` is ``email:<address>`` (lower
+case), else ``idnumber:<ID number>``, else None (no worksheet, a blind-marked sheet, a
+team). The worksheet importer
 (``mod/assign/feedback/offline/importgradeslib.php`` ``init``/``next``, ``locallib.php``
 ``process_import_grades``) finds its columns by their exact header in the site's language
 (``Identifier``/``ID``, ``Grade``/``Bewertung``, ``Last modified (grade)``), strips the
@@ -60,14 +65,16 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "max": ("Maximum Grade", "Maximum grade", "Bestwertung"),         # assign maxgrade
     "submitted": ("Last modified (submission)", "Zuletzt geändert (Abgabe)"),
     "feedback": ("Feedback comments",),                  # assignfeedback_comments pluginname
-    "email": ("Email address",),
+    "email": ("Email address", "E-Mail-Adresse"),                     # core email
+    "idnumber": ("ID number", "ID-Nummer"),                           # core idnumber
     "name": ("Full name",),
     "team": ("Group",),                                               # assign submissionteam
 }
 REQUIRED = ("id", "grade", "modified", "max")
 ROLE_NAMES = {"id": "identifier", "grade": "grade", "modified": "last modified (grade)",
               "max": "maximum grade", "submitted": "last modified (submission)",
-              "feedback": "feedback comments", "email": "email", "name": "full name",
+              "feedback": "feedback comments", "email": "email", "idnumber": "ID number",
+              "name": "full name",
               "team": "group"}
 
 COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
@@ -248,10 +255,22 @@ def read(members: list[Member], worksheet: Worksheet | None = None, *,
             iter(files.extra.get("moodle_participant_ids") or []), None)
         if worksheet is not None and pid in worksheet.by_pid:
             files.extra["email"] = worksheet.cell(pid, "email")
+            if "moodle_participant_id" in files.extra:  # a person, not a team
+                files.identity = identity(worksheet, pid)
             files.submitted_at = parse_time(worksheet.cell(pid, "submitted"))
             if files.submitted_at is not None:
                 files.extra["submitted_at_source"] = "Moodle grading worksheet"
     return list(students.values())
+
+
+def identity(worksheet: Worksheet, pid: str) -> str | None:
+    """The participant's name across the course's assignments: their email address, else
+    their ID number (participant ids differ per assignment)."""
+    email = worksheet.cell(pid, "email").strip().lower()
+    if email:
+        return f"email:{email}"
+    number = worksheet.cell(pid, "idnumber").strip()
+    return f"idnumber:{number}" if number else None
 
 
 def _is_team(worksheet: Worksheet | None, pid: str) -> bool:

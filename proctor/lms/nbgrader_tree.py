@@ -2,7 +2,9 @@
 
 nbgrader's exchange writes ``timestamp.txt`` next to the files; that is the submission
 time (naive times are UTC, as nbgrader itself assumes). The input may be the course
-directory, its ``submitted/`` directory, or a zip of either.
+directory, its ``submitted/`` directory, or a zip of either. The student folder is the
+student's id in nbgrader's gradebook, the same in every assignment: the entry's
+``identity`` is ``nbgrader:<id>``.
 
 The gradebook and the autograded notebooks formgrader opens are written by
 :mod:`proctor.lms.gradebook`.
@@ -71,7 +73,7 @@ def read(members: list[Member], assignment_id: str | None = None) -> list[Studen
         chosen = [item for items in found.values() for item in items]
     students: dict[str, StudentFiles] = {}
     for student, filename, member in chosen:
-        make = StudentFiles(student, None, FORMAT)
+        make = StudentFiles(student, None, FORMAT, identity=f"nbgrader:{student}")
         if filename == "timestamp.txt":
             files = students.setdefault(student, make)
             if member.source is not None:

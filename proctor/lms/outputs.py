@@ -40,7 +40,7 @@ def student_block(entry: SubmissionEntry, sha256: str) -> dict[str, Any]:
     """Who this result belongs to, as the gradebook writers need it."""
     return {"id": entry.student_id, "name": entry.student_name, "key": entry.key,
             "format": entry.format, "filename": entry.filename, "note": entry.note,
-            "late_marker": entry.late_marker, "sha256": sha256,
+            "late_marker": entry.late_marker, "sha256": sha256, "identity": entry.identity,
             "extra": {k: v for k, v in entry.extra.items() if _jsonable(v)}}
 
 
@@ -125,7 +125,8 @@ def write_class_outputs(out: Path, assignment: Assignment, results: list[dict[st
                         canvas_anonymous_map: dict[str, str] | None = None,
                         notes: list[str] | None = None, nbgrader_course: Path | None = None,
                         sources: Mapping[str, Any] | None = None,
-                        problems: list[str] | None = None) -> dict[str, Path]:
+                        problems: list[str] | None = None,
+                        course_page: str | None = None) -> dict[str, Path]:
     """Write the class-level files; returns what was written, by export name.
 
     ``ledger`` (every input file and what became of it) is written as ``files.csv`` and
@@ -136,6 +137,8 @@ def write_class_outputs(out: Path, assignment: Assignment, results: list[dict[st
     written). nbgrader's gradebook is written for an nbgrader course: the input came from
     one, or ``nbgrader_course`` names one (its autograded notebooks cost ~0.2 s per
     student); ``sources`` maps student keys to their ``SubmissionEntry`` for those notebooks.
+    ``course_page``: the course overview the dashboard links back to (a batch of several
+    assignments), relative to ``out``.
     """
     exports = set(exports)
     written: dict[str, Path] = {}
@@ -202,7 +205,8 @@ def write_class_outputs(out: Path, assignment: Assignment, results: list[dict[st
         attempt("nbgrader", where, lambda: _gradebook(
             out, assignment, results, nbgrader_course, sources))
     if "dashboard" in exports:
-        attempt("dashboard", "dashboard.html", lambda: _dashboard(out, results))
+        attempt("dashboard", "dashboard.html", lambda: _dashboard(out, results, assignment,
+                                                                  course_page))
     attempt("errors", "errors.csv", lambda: _errors_csv(out / "errors.csv", results, ledger or []))
     if ledger is not None:
         attempt("files", "files.csv", lambda: write_ledger(out / "files.csv", ledger))
@@ -259,7 +263,8 @@ def _gradebook(out: Path, assignment: Assignment, results: list[dict[str, Any]],
                                      owned=course is None)
 
 
-def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
+def _dashboard(out: Path, results: list[dict[str, Any]], assignment: Any = None,
+               course_page: str | None = None) -> Path | None:
     """``proctor.dashboard.build_dashboard`` when the feedback package provides it."""
     try:
         from proctor.dashboard import build_dashboard
@@ -278,7 +283,11 @@ def _dashboard(out: Path, results: list[dict[str, Any]]) -> Path | None:
         if (out / key / "feedback.html").exists():
             links[label] = f"{key}/feedback.html"
     path = out / "dashboard.html"
-    build_dashboard(rows, path, feedback_links=links)
+    if course_page is None:
+        build_dashboard(rows, path, feedback_links=links)
+    else:  # one assignment of several: named, with the way back to the course page
+        build_dashboard(rows, path, feedback_links=links, course_page=course_page,
+                        title=f"Class dashboard: {getattr(assignment, 'title', '')}")
     return path
 
 

@@ -7,15 +7,24 @@ assignment's notebook beats one that is not; ``.ipynb`` beats ``.py``; a later u
 favourite is corrupt the next candidate is tried, and the note records all of it. The
 entry's ``files`` then say what became of each of the student's input files (graded,
 superseded by the graded one, an extra beside it, or an error), so none goes unmentioned.
+
+For an assignment that builds on others (course.toml ``requires``), a code file named like
+a required assignment (its notebook's stem or the module it provides: ``bundles``) is that
+assignment's work handed in alongside, as a platform that shows the grader one submission
+asks (Gradescope): it is never graded as this assignment's, and the best usable one per
+required assignment is kept in ``entry.bundled``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from proctor.lms.content import SUFFIXES, check_content
-from proctor.lms.entry import KINDS, Candidate, FileRecord, StudentFiles, SubmissionEntry
+from proctor.lms.entry import (KINDS, Bundled, Candidate, FileRecord, StudentFiles,
+                               SubmissionEntry)
 
 __all__ = ["choose"]
 
@@ -75,20 +84,89 @@ def expand_zips(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def choose(files: StudentFiles, prefer: str | None = None) -> SubmissionEntry:
+def choose(files: StudentFiles, prefer: str | None = None,
+           bundles: Mapping[str, Collection[str]] | None = None) -> SubmissionEntry:
     """The entry for one student: the best usable candidate, or an error naming every
-    problem; ``entry.files`` says what became of each of the student's input files."""
+    problem; ``entry.files`` says what became of each of the student's input files.
+    ``bundles`` maps each required assignment's id to the file stems that mean its work
+    (see the module docstring)."""
     files.candidates = expand_zips(files.candidates)
-    entry, graded, unusable = _choose(files, prefer)
-    entry.files = ledger(files.candidates, graded, unusable, entry)
+    own, rest = _split_bundled(files.candidates, bundles or {}, prefer)
+    entry, graded, unusable = _choose(replace(files, candidates=rest), prefer)
+    if entry.error and own and not [c for c in rest if _is_code(c)]:
+        names = ", ".join(c.filename for found in own.values() for c in found)
+        entry.error = (f"only the work of another assignment ({names}); no file of this one "
+                       f"(named like {prefer!r}) was handed in")
+    entry.files = ledger(rest, graded, unusable, entry)
+    for dep, found in own.items():
+        kept, records = _bundled(dep, found, entry.student_id)
+        if kept is not None:
+            entry.bundled[dep] = kept
+        entry.files.extend(records)
     return entry
+
+
+def _usable(candidate: Candidate) -> tuple[bytes, str | None]:
+    """A candidate's bytes, or why it cannot be graded (refused, unreadable, not code)."""
+    if candidate.error is not None:
+        return b"", candidate.error
+    try:
+        data = _data(candidate)
+    except OSError as exc:
+        return b"", f"{candidate.filename}: could not be read ({exc})"
+    return data, check_content(PurePosixPath(candidate.filename).name, data)
+
+
+def _is_code(candidate: Candidate) -> bool:
+    return PurePosixPath(candidate.filename).suffix.lower() in SUFFIXES
+
+
+def _split_bundled(candidates: list[Candidate], bundles: Mapping[str, Collection[str]],
+                   prefer: str | None) -> tuple[dict[str, list[Candidate]], list[Candidate]]:
+    """Code files named like a required assignment's (by id), and everything else."""
+    stems = {stem.lower(): dep for dep, names in bundles.items() for stem in names
+             if prefer is None or stem.lower() != prefer.lower()}
+    own: dict[str, list[Candidate]] = {}
+    rest = []
+    for candidate in candidates:
+        dep = stems.get(_stem(PurePosixPath(candidate.filename).name))
+        if dep is not None and _is_code(candidate):
+            own.setdefault(dep, []).append(candidate)
+        else:
+            rest.append(candidate)
+    return own, rest
+
+
+def _bundled(dep: str, found: list[Candidate], who: str
+             ) -> tuple[Bundled | None, list[FileRecord]]:
+    """The best usable file of a required assignment handed in with this submission."""
+    kept: Bundled | None = None
+    records = []
+    for candidate in sorted(found, key=lambda c: _rank(c, None)):
+        data, error = _usable(candidate)
+        if error is not None:
+            records.append(FileRecord(candidate.path, "error", who,
+                                      f"{dep}'s work handed in with this submission, unusable: "
+                                      f"{error}"))
+        elif kept is None:
+            source = candidate.source if isinstance(candidate.source, Path) else data
+            kept = Bundled(PurePosixPath(candidate.filename).name, source)
+            records.append(FileRecord(candidate.path, "extra", who,
+                                      f"{dep}'s work handed in with this submission: the "
+                                      f"{dep} this submission is graded on"))
+        else:
+            records.append(FileRecord(candidate.path, "superseded", who,
+                                      f"{dep}'s work handed in with this submission; "
+                                      f"{kept.filename} was used (.ipynb, then newest, then by "
+                                      f"name)"))
+    return kept, records
 
 
 def _choose(files: StudentFiles, prefer: str | None
             ) -> tuple[SubmissionEntry, Candidate | None, dict[int, str]]:
     base = dict(student_id=files.student_id, student_name=files.student_name,
                 submitted_at=files.submitted_at, format=files.format,
-                late_marker=files.late_marker, extra=dict(files.extra))
+                late_marker=files.late_marker, extra=dict(files.extra), identity=files.identity)
     if files.error:
         return (SubmissionEntry(path_or_bytes=None, filename="", error=files.error, **base),
                 None, {})
@@ -104,15 +182,7 @@ def _choose(files: StudentFiles, prefer: str | None
     problems: list[str] = []
     unusable: dict[int, str] = {}
     for candidate in ranked:
-        error = candidate.error
-        data = b""
-        if error is None:
-            try:
-                data = _data(candidate)
-            except OSError as exc:
-                error = f"{candidate.filename}: could not be read ({exc})"
-        if error is None:
-            error = check_content(PurePosixPath(candidate.filename).name, data)
+        data, error = _usable(candidate)
         if error is not None:
             problems.append(error)
             unusable[id(candidate)] = error
