@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from proctor.testing import CheckFailure, describe_value
+
 from _inputs import (
     ATTENTION_NAMES,
     BLOCK_IS_THE_FAULT,
@@ -83,6 +85,19 @@ def ref_gpt(reference: Any, cfg: Config, weights: Mapping[str, Any]) -> Any:
     for block, w in zip(model.blocks, weights["blocks"]):
         _write_block(block, w)
     return model
+
+
+def check_parameters(check: Any, params: Any, expected: Sequence[tuple[str, np.ndarray]], *,
+                     owner: str, layout: str, fix: str) -> None:
+    """``params`` (a student object's ``parameters``) must be the list of the very arrays
+    named in ``expected`` (``(name, the values just written into it)``), in that order."""
+    if callable(params) or not isinstance(params, (list, tuple)) or len(params) != len(expected):
+        raise CheckFailure(
+            f"{owner}.parameters should be the list attribute of {len(expected)} arrays "
+            f"{layout}; got {describe_value(params)}.", {"checked": "parameters"}, fix)
+    for i, ((name, w), p) in enumerate(zip(expected, params)):
+        check(p, w, what=f"parameters[{i}] after writing new values into {name} (it should "
+                         f"be {name} itself)")
 
 
 def greedy_margin(logits: np.ndarray) -> float:

@@ -33,8 +33,8 @@ from _inputs import (
     to_float,
     variants,
 )
-from composition import block_alternatives, causal, own_block_cached, ref_block
-from proctor.testing import CheckFailure, describe_value
+from composition import block_alternatives, check_parameters, causal, own_block_cached, ref_block
+from proctor.testing import CheckFailure
 
 pytestmark = [pytest.mark.task("block")]
 
@@ -121,18 +121,11 @@ def test_one_position(check: Any, reference: Any, new_block: Any, rng: Any) -> N
 def test_parameters_in_order(check: Any, new_block: Any, rng: Any) -> None:
     """``parameters == attention.parameters + ln1.parameters + ffn.parameters + ln2.parameters``."""
     weights = block_weights(rng, 6, 10)
-    params = new_block(2, weights).parameters
-    expected = block_parameter_list(weights)
-    if callable(params) or not isinstance(params, (list, tuple)) or len(params) != len(expected):
-        raise CheckFailure(
-            f"TransformerBlock.parameters should be a list of {len(expected)} arrays "
-            "(attention's 4, ln1's 2, ffn's 4, ln2's 2, in that order); got "
-            f"{describe_value(params)}.", {"checked": "parameters"},
-            "self.parameters = self.attention.parameters + self.ln1.parameters + "
-            "self.ffn.parameters + self.ln2.parameters")
-    for i, ((name, w), p) in enumerate(zip(expected, params)):
-        check(p, w, what=f"parameters[{i}] after writing new values into {name} (it should "
-                         f"be {name} itself)")
+    check_parameters(check, new_block(2, weights).parameters, block_parameter_list(weights),
+                     owner="TransformerBlock",
+                     layout="(attention's 4, ln1's 2, ffn's 4, ln2's 2, in that order)",
+                     fix="self.parameters = self.attention.parameters + self.ln1.parameters + "
+                         "self.ffn.parameters + self.ln2.parameters")
 
 
 @pytest.mark.requires("test_forward_with_causal_mask")

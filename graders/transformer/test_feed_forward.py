@@ -18,8 +18,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _inputs import FFN_AXES, FFN_NAMES, examples, ffn_weights, seeds, variants
-from composition import ref_ffn
-from proctor.testing import CheckFailure, describe_value
+from composition import check_parameters, ref_ffn
+from proctor.testing import CheckFailure
 
 pytestmark = [pytest.mark.task("feed_forward")]
 
@@ -100,15 +100,9 @@ def test_parameters_are_the_weights(check: Any, new_ffn: Any, rng: Any) -> None:
     weights = ffn_weights(rng, 4, 6)
     ffn = new_ffn(weights)
     ffn(rng.standard_normal((2, 3, 4)))
-    params = ffn.parameters
-    if callable(params) or not isinstance(params, (list, tuple)) or len(params) != 4:
-        raise CheckFailure(
-            "FeedForward.parameters should be the list attribute [w1, b1, w2, b2]; got "
-            f"{describe_value(params)}.", {"checked": "parameters"},
-            "Set self.parameters = [self.w1, self.b1, self.w2, self.b2] in __init__.")
-    for i, name in enumerate(FFN_NAMES):
-        check(params[i], weights[name], what=f"parameters[{i}] after writing new values into "
-              f"{name} (it should be {name} itself)")
+    check_parameters(check, ffn.parameters, [(name, weights[name]) for name in FFN_NAMES],
+                     owner="FeedForward", layout="[w1, b1, w2, b2]",
+                     fix="Set self.parameters = [self.w1, self.b1, self.w2, self.b2] in __init__.")
 
 
 def test_reads_weights_on_every_call(student: Any, check: Any, reference: Any, new_ffn: Any,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from _inputs import GEN_LOGIT_AXES, GEN_TOKEN_AXES, Config, gpt_weights, tokens, to_float, variants
+from _inputs import GEN_LOGIT_AXES, GEN_TOKEN_AXES, Config, gpt_weights, tokens, variants
 from composition import generate_alternatives, greedy_margin, ref_gpt
 from proctor.testing import CheckFailure, describe_value
 

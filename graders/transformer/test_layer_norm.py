@@ -19,8 +19,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _inputs import LN_AXES, LN_NAMES, examples, ln_weights, seeds, variants
-from composition import ref_ln
-from proctor.testing import CheckFailure, describe_value
+from composition import check_parameters, ref_ln
+from proctor.testing import CheckFailure
 
 pytestmark = [pytest.mark.task("layer_norm")]
 
@@ -107,15 +107,11 @@ def test_forward_is_call(check: Any, reference: Any, new_ln: Any, rng: Any) -> N
 def test_parameters_are_gamma_and_beta(check: Any, new_ln: Any, rng: Any) -> None:
     """``parameters == [gamma, beta]``: the very arrays, so writes show through."""
     weights = ln_weights(rng, 5)
-    params = new_ln(5, weights).parameters
-    if callable(params) or not isinstance(params, (list, tuple)) or len(params) != 2:
-        raise CheckFailure(
-            "LayerNorm.parameters should be the list attribute [gamma, beta]; got "
-            f"{describe_value(params)}.", {"checked": "parameters"},
-            "Set self.parameters = [self.gamma, self.beta] in __init__, after creating them.")
-    for i, name in enumerate(LN_NAMES):
-        check(params[i], weights[name], what=f"parameters[{i}] after writing new values into "
-              f"{name} (it should be {name} itself)")
+    check_parameters(check, new_ln(5, weights).parameters,
+                     [(name, weights[name]) for name in LN_NAMES], owner="LayerNorm",
+                     layout="[gamma, beta]",
+                     fix="Set self.parameters = [self.gamma, self.beta] in __init__, after "
+                         "creating them.")
 
 
 def test_reads_parameters_on_every_call(check: Any, reference: Any, new_ln: Any,

@@ -29,8 +29,8 @@ from _inputs import (
     tokens,
     variants,
 )
-from composition import model_alternatives, ref_gpt
-from proctor.testing import CheckFailure, describe_value
+from composition import check_parameters, model_alternatives, ref_gpt
+from proctor.testing import CheckFailure
 
 pytestmark = [pytest.mark.task("model")]
 
@@ -102,18 +102,11 @@ def test_parameters_in_order(check: Any, new_gpt: Any, rng: Any) -> None:
     """``parameters == [token_embedding, position_embedding] + each block's + ln_f's + [w_out]``."""
     cfg = Config(7, 4, 2, 2, 5, 6)
     weights = gpt_weights(rng, cfg)
-    params = new_gpt(cfg, weights).parameters
-    expected = gpt_parameter_list(weights)
-    if callable(params) or not isinstance(params, (list, tuple)) or len(params) != len(expected):
-        raise CheckFailure(
-            f"GPT.parameters should be a list of {len(expected)} arrays here "
-            "([token_embedding, position_embedding], each block's 12, ln_f's 2, [w_out]); got "
-            f"{describe_value(params)}.", {"checked": "parameters"},
-            "self.parameters = [token_embedding, position_embedding] + blocks[0].parameters + "
-            "... + ln_f.parameters + [w_out]")
-    for i, ((name, w), p) in enumerate(zip(expected, params)):
-        check(p, w, what=f"parameters[{i}] after writing new values into {name} (it should "
-                         f"be {name} itself)")
+    check_parameters(check, new_gpt(cfg, weights).parameters, gpt_parameter_list(weights),
+                     owner="GPT", layout="([token_embedding, position_embedding], each block's "
+                     "12, ln_f's 2, [w_out])",
+                     fix="self.parameters = [token_embedding, position_embedding] + "
+                         "blocks[0].parameters + ... + ln_f.parameters + [w_out]")
 
 
 @pytest.mark.requires("test_forward_matches_reference", "test_forward_is_call")

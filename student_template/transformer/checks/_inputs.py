@@ -17,7 +17,7 @@ import numpy as np
 
 # The engine's generic builders, re-exported so the suites import them from one place.
 from proctor.testing import (  # noqa: F401
-    Alternative, Case, examples, quarter_steps, seeds)
+    Alternative, Case, examples, seeds)
 
 ATTENTION_NAMES = ("w_q", "w_k", "w_v", "w_o")
 LN_NAMES = ("gamma", "beta")
