@@ -514,7 +514,16 @@ def test_real_course_toml_content_is_valid(tmp_path: Path) -> None:
     shutil.copy(REPO / notebook, tmp_path / notebook)
     (tmp_path / "templates").mkdir()  # [course] templates: the course's student-facing text
     (tmp_path / "reference/attention_stand_in.py").write_text("")  # provides.stand_in
-    a = load_course(tmp_path).assignment("attention")
+    transformer = "assignments/transformer/transformer.ipynb"  # requires attention
+    (tmp_path / transformer).parent.mkdir(parents=True)
+    shutil.copy(REPO / transformer, tmp_path / transformer)
+    (tmp_path / "reference/transformer.py").write_text("")
+    (tmp_path / "graders/transformer").mkdir(parents=True)
+    course = load_course(tmp_path)
+    t = course.assignment("transformer")
+    assert t.requires == ("attention",) and t.max_score == 100.0
+    assert set(t.grade_ids) == set(t.points) and t.due > course.assignment("attention").due
+    a = course.assignment("attention")
     assert a.provides is not None and a.provides.module == "attention"
     assert set(a.points) == TASKS and a.max_score == 100.0 and set(a.grade_ids) == TASKS
     assert a.due == datetime(2026, 12, 11, 23, 59, tzinfo=timezone(timedelta(hours=-5)))

@@ -5,7 +5,7 @@ the corpus base and ``examples/transformer/correct.py`` equal the reference on e
 each mutant differs from the reference in the part its variant names, reproduces that
 variant's numbers (so a suite comparing against ``transformer_variants`` will give its hint),
 and its declared hint words are in that hint. The generated ``bug_*.py`` examples are in sync.
-No grader suite is involved: those come with the engine features the assignment needs.
+The grader suites' verdicts on these files are checked in ``tests/test_transformer_suites.py``.
 """
 
 from __future__ import annotations

@@ -93,10 +93,17 @@ def _mutants():
     return [e for e in corpus.entries if e.task not in (None, "efficiency")]
 
 
+# The notebook's later parts are built on the earlier ones: a bug in a part may fail these.
+REACHES = {"layer_norm": {"block", "model", "generate"},
+           "feed_forward": {"block", "model", "generate"},
+           "block": {"model", "generate"}, "model": {"generate"}, "generate": set()}
+
+
 @pytest.mark.parametrize("entry", _mutants(), ids=lambda e: e.name)
 def test_notebook_tests_catch_every_mutant_in_its_own_part(entry, monkeypatch):
     """Each value-changing mutant fails its own part's grade cell, and no grade cell outside
-    the parts its corpus entry says it may reach."""
+    the parts built on its part (the notebook's cells run the whole stack, unlike the
+    graders, which judge each part on the student's own others)."""
     code_cells = [c for c in source().cells if c.cell_type == "code"]
     nb = nbformat.v4.new_notebook()
     setup = next(c for c in code_cells if c.id == "setup")
@@ -107,4 +114,4 @@ def test_notebook_tests_catch_every_mutant_in_its_own_part(entry, monkeypatch):
     assert errors["mutant"] == ""
     failed = {cell[len("test_"):] for cell in GRADE_CELLS if errors[cell]}
     assert entry.task in failed
-    assert failed <= {entry.task, *entry.shared}
+    assert failed <= {entry.task, *REACHES[entry.task]}

@@ -1,14 +1,15 @@
 """The transformer assignment's mutant corpus: one realistic bug per entry.
 
-Course content for ``proctor audit transformer`` (to be declared in course.toml as
-``[assignments.transformer.audit] mutants`` once the assignment is), never released. Its
+Course content for ``proctor audit transformer`` (course.toml's
+``[assignments.transformer.audit] mutants``), never released. Its
 base, ``_base.py``, is a complete solution that imports the student's own attention as
 ``attention``; each mutant is ``_base.py`` with its patches applied (each ``old`` must occur
 exactly once), built by ``proctor.audit.corpus``.
 
 ``MUTANTS``: name -> (tasks, hint words, what the bug is, [(old, new), ...]). ``tasks`` is the
-mutant's own task, then the tasks that call the buggy part and so may lose points too (a
-LayerNorm bug reaches every block, the model and generate). The hint words are taken from
+mutant's own task only: a LayerNorm bug reaches every block, the model and generate, but
+their suites also accept the contract's wiring around the student's own parts (no double
+jeopardy), so the audit holds every mutant to losing points in its own task alone. The hint words are taken from
 ``reference/transformer_variants.py``, whose variant of the same name reproduces each bug's
 numbers (``tests/test_transformer_corpus.py`` checks that mapping on the reference attention).
 """
@@ -17,62 +18,62 @@ from __future__ import annotations
 
 BASE = "_base.py"
 
-_LN_DOWNSTREAM = "layer_norm,block,model,generate"
-_FFN_DOWNSTREAM = "feed_forward,block,model,generate"
-_BLOCK_DOWNSTREAM = "block,model,generate"
+_LN = "layer_norm"  # own task only: block, model and generate lose nothing (see above)
+_FFN = "feed_forward"
+_BLOCK = "block"
 
 MUTANTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     # ------------------------------------------------------------------ LayerNorm
-    "ln_unbiased": (_LN_DOWNSTREAM, "unbiased variance", "np.var with ddof=1",
+    "ln_unbiased": (_LN, "unbiased variance", "np.var with ddof=1",
                     [("var = np.var(x, axis=-1, keepdims=True)",
                       "var = np.var(x, axis=-1, keepdims=True, ddof=1)")]),
-    "ln_wrong_axis": (_LN_DOWNSTREAM, "wrong axis", "normalises over axis 0",
+    "ln_wrong_axis": (_LN, "wrong axis", "normalises over axis 0",
                       [("mean = np.mean(x, axis=-1, keepdims=True)",
                         "mean = np.mean(x, axis=0, keepdims=True)"),
                        ("var = np.var(x, axis=-1, keepdims=True)",
                         "var = np.var(x, axis=0, keepdims=True)")]),
-    "ln_eps_outside": (_LN_DOWNSTREAM, "inside the square root", "/ (sqrt(var) + eps)",
+    "ln_eps_outside": (_LN, "inside the square root", "/ (sqrt(var) + eps)",
                        [("x_hat = (x - mean) / np.sqrt(var + self.eps)",
                          "x_hat = (x - mean) / (np.sqrt(var) + self.eps)")]),
-    "ln_no_affine": (_LN_DOWNSTREAM, "scale and shift", "gamma and beta never applied",
+    "ln_no_affine": (_LN, "scale and shift", "gamma and beta never applied",
                      [("return x_hat * self.gamma + self.beta", "return x_hat")]),
     # ------------------------------------------------------------------ GELU / FFN
-    "gelu_tanh": (_FFN_DOWNSTREAM, "tanh approximation", "tanh GELU instead of exact",
+    "gelu_tanh": (_FFN, "tanh approximation", "tanh GELU instead of exact",
                   [("return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))",
                     "return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) "
                     "* (x + 0.044715 * x ** 3)))")]),
-    "gelu_sigmoid": (_FFN_DOWNSTREAM, "sigmoid approximation", "x * sigmoid(1.702 x)",
+    "gelu_sigmoid": (_FFN, "sigmoid approximation", "x * sigmoid(1.702 x)",
                      [("return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))",
                        "return x / (1.0 + np.exp(-1.702 * x))")]),
-    "ffn_no_bias": (_FFN_DOWNSTREAM, "biases are missing", "b1 and b2 never added",
+    "ffn_no_bias": (_FFN, "biases are missing", "b1 and b2 never added",
                     [("hidden = gelu(x @ self.w1 + self.b1)", "hidden = gelu(x @ self.w1)"),
                      ("return hidden @ self.w2 + self.b2", "return hidden @ self.w2")]),
     # ------------------------------------------------------------------ block
-    "block_post_norm": (_BLOCK_DOWNSTREAM, "post-norm", "LN(x + sublayer(x))",
+    "block_post_norm": (_BLOCK, "post-norm", "LN(x + sublayer(x))",
                         [("        x = x + attend(self.ln1(x))\n"
                           "        x = x + self.ffn(self.ln2(x))\n",
                           "        x = self.ln1(x + attend(x))\n"
                           "        x = self.ln2(x + self.ffn(x))\n")]),
-    "block_residual_twice": (_BLOCK_DOWNSTREAM, "added twice", "x + (x + sublayer)",
+    "block_residual_twice": (_BLOCK, "added twice", "x + (x + sublayer)",
                              [("        x = x + attend(self.ln1(x))\n"
                                "        x = x + self.ffn(self.ln2(x))\n",
                                "        x = x + (x + attend(self.ln1(x)))\n"
                                "        x = x + (x + self.ffn(self.ln2(x)))\n")]),
     "block_residual_from_norm": (
-        _BLOCK_DOWNSTREAM, "normalised input", "LN(x) + sublayer(LN(x))",
+        _BLOCK, "normalised input", "LN(x) + sublayer(LN(x))",
         [("        x = x + attend(self.ln1(x))\n        x = x + self.ffn(self.ln2(x))\n",
           "        h = self.ln1(x)\n        x = h + attend(h)\n"
           "        h = self.ln2(x)\n        x = h + self.ffn(h)\n")]),
-    "block_shared_ln": (_BLOCK_DOWNSTREAM, "same LayerNorm", "ln1 used for the FFN too",
+    "block_shared_ln": (_BLOCK, "same LayerNorm", "ln1 used for the FFN too",
                         [("x = x + self.ffn(self.ln2(x))", "x = x + self.ffn(self.ln1(x))")]),
-    "block_no_mask": (_BLOCK_DOWNSTREAM, "ignores its mask", "mask never passed on",
+    "block_no_mask": (_BLOCK, "ignores its mask", "mask never passed on",
                       [("self.attention(h, h, h, mask=mask)", "self.attention(h, h, h)")]),
     # ------------------------------------------------------------------ model
-    "model_no_positions": ("model,generate", "position embeddings", "tokens only",
+    "model_no_positions": ("model", "position embeddings", "tokens only",
                            [("return self.token_embedding[tokens] + "
                              "self.position_embedding[start:end]",
                              "return self.token_embedding[tokens]")]),
-    "model_no_final_ln": ("model,generate", "final LayerNorm", "ln_f skipped",
+    "model_no_final_ln": ("model", "final LayerNorm", "ln_f skipped",
                           [("return self.ln_f(x) @ self.w_out", "return x @ self.w_out"),
                            ("logits = self.ln_f(x[-1]) @ self.w_out",
                             "logits = x[-1] @ self.w_out")]),
