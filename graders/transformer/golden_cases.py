@@ -17,14 +17,9 @@ and ``proctor check`` both read those files.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-if str(Path(__file__).parent) not in sys.path:  # the suite's helpers, as the tests see them
-    sys.path.insert(0, str(Path(__file__).parent))
 
 from _inputs import Config, block_weights, ffn_weights, gpt_weights
 from composition import causal, greedy_margin, ref_block, ref_ffn, ref_gpt, ref_ln
