@@ -580,3 +580,10 @@ def test_notebook_cells_are_named_as_jupyter_shows_them() -> None:
     assert sum(c.label.startswith("cell [") for c in sub.cells) > len(sub.cells) / 2
     assert any(re.match(r"cell \[\d+\], cell \[\d+\].* are nbgrader test cells", n) for n in sub.notes)
     assert cell_label(4, None, "\n  import numpy as np\n") == "the cell starting “import numpy as np”"
+
+
+def test_a_long_printed_value_in_an_example_folds() -> None:
+    from proctor.feedback.render import example_view
+
+    rows = {r["name"]: r for r in example_view({"config": [11, 8, 2], "blocks": ["{'w_q': array(" + "0.5, " * 80 + ")}"]})}
+    assert rows["config"]["long"] is False and rows["blocks"]["long"] is True

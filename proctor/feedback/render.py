@@ -343,7 +343,8 @@ def example_view(example: Any) -> list[dict[str, Any]]:
             dims = value["shape"]
             shape = "(" + ", ".join(str(n) for n in dims) + ("," if len(dims) == 1 else "") + ")"
         text, count = _value_text(value)
-        rows.append({"name": str(name), "shape": shape, "text": text, "long": count > 12})
+        # a long text (an object's printed form: weights of several layers) folds like an array
+        rows.append({"name": str(name), "shape": shape, "text": text, "long": count > 12 or len(text) > 240})
     return rows
 
 
