@@ -63,13 +63,23 @@ def _helpers_importable(graders: Path) -> Iterator[None]:
     plugin puts it there for the suite's tests: ``golden_cases.py`` imports the suite's
     helpers by their plain names (``from _inputs import ...``). Taken off again after,
     unless it was there already (inside a grading run)."""
-    where = str(Path(graders).resolve())
+    root = Path(graders).resolve()
+    where = str(root)
     added = where not in sys.path
     if added:
         sys.path.insert(0, where)
+    # Another suite's helper of the same name (its ``_inputs``), imported earlier in this
+    # process (validating or auditing every assignment), is set aside meanwhile, and put back.
+    saved = {}
+    for name in {p.stem for p in root.glob("*.py")}:
+        module = sys.modules.get(name)
+        located = getattr(module, "__file__", None)
+        if module is not None and not (located and Path(located).resolve().is_relative_to(root)):
+            saved[name] = sys.modules.pop(name)
     try:
         yield
     finally:
+        sys.modules.update(saved)
         if added and where in sys.path:
             sys.path.remove(where)
 

@@ -159,3 +159,16 @@ def test_golden_cases_import_the_suites_helpers_by_name(tmp_path):
     assert list(loads(cases["shifted"])["expected"]) == [6.0, 8.0, 10.0, 12.0]
     assert str(suite.resolve()) not in sys.path
     assert not [p for p in ROOT.glob("graders/*/golden_cases.py") if "sys.path" in p.read_text()]
+
+
+def test_suites_with_helpers_of_the_same_name_compute_their_cases_in_one_process() -> None:
+    """`proctor validate` over every assignment: attention's `_inputs` is imported first, and
+    the transformer's golden_cases.py must still import its own `_inputs`."""
+    from proctor.config import load_course
+    from proctor.golden import compute_cases
+    from proctor.plugin import import_reference
+
+    course = load_course(Path(__file__).resolve().parents[1])
+    for aid in ("attention", "transformer", "attention"):
+        assignment = course.assignment(aid)
+        assert compute_cases(assignment.graders, import_reference(assignment)), aid
