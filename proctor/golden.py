@@ -57,6 +57,12 @@ def loads(text: str) -> Any:
     return wire.decode(data["value"], buffers)
 
 
+def module_inside(module: Any, root: Path) -> bool:
+    """Was ``module`` loaded from a file under ``root`` (a suite's own helper)?"""
+    where = getattr(module, "__file__", None)
+    return bool(where) and Path(where).resolve().is_relative_to(root)
+
+
 @contextlib.contextmanager
 def _helpers_importable(graders: Path) -> Iterator[None]:
     """The suite's directory on ``sys.path`` while its golden cases load and run, as the
@@ -73,8 +79,7 @@ def _helpers_importable(graders: Path) -> Iterator[None]:
     saved = {}
     for name in {p.stem for p in root.glob("*.py")}:
         module = sys.modules.get(name)
-        located = getattr(module, "__file__", None)
-        if module is not None and not (located and Path(located).resolve().is_relative_to(root)):
+        if module is not None and not module_inside(module, root):
             saved[name] = sys.modules.pop(name)
     try:
         yield

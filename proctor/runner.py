@@ -23,7 +23,7 @@ import pytest
 from proctor import __version__
 from proctor.dependencies import Requirement, correct_supply, own_supply
 from proctor.errors import ProctorError
-from proctor.golden import GoldenCases, official_cases
+from proctor.golden import GoldenCases, module_inside, official_cases
 from proctor.plugin import ProctorPlugin, import_reference
 from proctor.result import Result, load_block
 from proctor.sandbox.client import ChildRlimits, Sandbox
@@ -78,11 +78,6 @@ def _fingerprint(files: dict[str, Path]) -> tuple:
     return tuple(stamps)
 
 
-def _inside(module: Any, root: Path) -> bool:
-    where = getattr(module, "__file__", None)
-    return bool(where) and Path(where).resolve().is_relative_to(root)
-
-
 #: Per suite directory: its fingerprint and the modules a run imported from it. A batch
 #: grades hundreds of submissions against one suite; importing (and assertion-rewriting)
 #: its modules again for each costs 0.1-0.25 s, a fifth of a submission's budget.
@@ -107,7 +102,7 @@ def _own_module_names(graders: Path):
     saved = {}
     for name in files:
         module = sys.modules.pop(name, None)
-        if module is not None and not _inside(module, root):
+        if module is not None and not module_inside(module, root):
             saved[name] = module
     cached = _IMPORTED.get(root)
     if cached is not None and cached[0] == stamp:
@@ -118,7 +113,7 @@ def _own_module_names(graders: Path):
         ours = {}
         for name in files:
             module = sys.modules.pop(name, None)
-            if module is not None and _inside(module, root):
+            if module is not None and module_inside(module, root):
                 ours[name] = module
         _IMPORTED[root] = (stamp, ours)
         sys.modules.update(saved)
